@@ -1,0 +1,63 @@
+# FlexLMN: `make run` serves the demo, `make test` runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/flexlmn
+# What `make test` uses for `check --deploy`: production settings, made-up values.
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=ci-only-deploy-check-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e5b7d9f ALLOWED_HOSTS=flexlmn.example SITE_URL=https://flexlmn.example
+
+.PHONY: run test lint format typecheck migrations-check deploy-check install install-dev postgres clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: $(VENV)/bin/python requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/bin/python requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-runtime
+install-dev: $(VENV)/.installed-dev
+
+# The embedded default: SQLite in var/, the test payment provider, console email.
+run: export DEBUG ?= 1
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000/ with a task worker. Ctrl-C stops both."
+	@trap 'kill 0' INT TERM; \
+	  $(PY) manage.py qcluster & \
+	  $(PY) manage.py runserver 127.0.0.1:8000 & \
+	  wait
+
+postgres:
+	@scripts/ensure-postgres.sh
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: install-dev
+	$(VENV)/bin/mypy .
+
+migrations-check: install-dev
+	DEBUG=1 DATABASE_URL= $(PY) manage.py makemigrations --check --dry-run
+
+deploy-check: install-dev
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
+
+test: install-dev postgres lint migrations-check deploy-check
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
