@@ -16,7 +16,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz/", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("", include("marketplace.urls")),
+    path("", include("payments.urls")),
     path("", include("consultations.urls")),
+    path("", include("letters.urls")),
     path("admin/", admin.site.urls),
 ]
 

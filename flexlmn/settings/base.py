@@ -139,6 +139,18 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 
+# Payments (payments/providers/): "test" is the embedded default; "stripe" in production.
+# https://docs.stripe.com/payments/place-a-hold-on-a-payment-method
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "test")
+PAYMENTS_ALLOW_TEST_PROVIDER = env_bool("PAYMENTS_ALLOW_TEST_PROVIDER", False)
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+# Only for tests against localstripe; production talks to Stripe's default API base.
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# A card authorization is held about 7 days; the review deadline is the hold's expiry.
+PAYMENT_HOLD_DAYS = env_int("PAYMENT_HOLD_DAYS", 7)
+
 # https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
