@@ -10,7 +10,7 @@ from .models import AuditEvent, User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     ordering = ("email",)
     list_display = ("email", "first_name", "last_name", "role", "is_active", "is_staff", "date_joined")
     list_filter = ("role", "is_active", "is_staff")
