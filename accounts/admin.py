@@ -7,6 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
 from .models import AuditEvent, User
+from .services import audit_record, user_end_all_sessions
 
 
 @admin.register(User)
@@ -23,6 +24,14 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()
+        super().save_model(request, obj, form, change)
+        if was_active and not obj.is_active:
+            # Deactivation ends every session of the user at once.
+            user_end_all_sessions(user=obj, reason="deactivated", request=request)
+            audit_record(action="user.deactivated", request=request, obj=obj)
 
 
 @admin.register(AuditEvent)

@@ -8,11 +8,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from .selectors import user_has_totp
+from .services import audit_record
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 
@@ -53,7 +54,16 @@ class PrivilegedSessionMiddleware:
             idle = now - last_seen > settings.PRIVILEGED_SESSION_IDLE_SECONDS
             too_old = now - auth_at > settings.PRIVILEGED_SESSION_MAX_SECONDS
             if idle or too_old:
-                logout(request)
+                # Only this session ends (not the user's other devices): flush it, then audit.
+                audit_record(
+                    action="auth.session_expired",
+                    request=request,
+                    actor=user,
+                    obj=user,
+                    extra={"reason": "idle" if idle else "max_age"},
+                )
+                request.session.flush()
+                request.user = AnonymousUser()
                 messages.info(
                     request,
                     "For your patients' privacy you were signed out after 15 idle minutes"

@@ -80,3 +80,23 @@ def user_create(
     )
     audit_record(action="user.created", actor=actor, obj=user, extra={"role": str(role)})
     return user
+
+
+def user_end_all_sessions(*, user: User, reason: str, request: HttpRequest | None = None) -> None:
+    """End every session of ``user`` on every device (logout, deactivation).
+
+    Sessions carry a hash of the password and ``session_generation``; bumping
+    the generation makes every existing session cookie worthless.
+    """
+    User.objects.filter(pk=user.pk).update(session_generation=models.F("session_generation") + 1)
+    audit_record(action="auth.sessions_ended", actor=user, obj=user, request=request, extra={"reason": reason})
+
+
+def user_deactivate(*, user: User, actor: User | None, request: HttpRequest | None = None) -> None:
+    """Deactivate an account: it can no longer sign in and its sessions end now."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.is_active = False
+        locked.save(update_fields=["is_active"])
+        user_end_all_sessions(user=locked, reason="deactivated", request=request)
+        audit_record(action="user.deactivated", actor=actor, obj=locked, request=request)

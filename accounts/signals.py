@@ -12,7 +12,7 @@ from django.contrib.auth.signals import (
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from .services import audit_record
+from .services import audit_record, user_end_all_sessions
 
 
 @receiver(user_logged_in)
@@ -24,6 +24,8 @@ def _audit_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 def _audit_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
         audit_record(action="auth.logout", actor=user, obj=user, request=request)
+        # Signing out signs out everywhere: a copied or forgotten session cookie is dead too.
+        user_end_all_sessions(user=user, reason="logout", request=request)
 
 
 @receiver(user_login_failed)
