@@ -106,6 +106,11 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         raise AuditEventImmutable("Audit events are append-only: they cannot be updated.")
 
+    def _seal(self, *, chain_seq: int, prev_hash: str, chain_hash: str) -> int:
+        """The one permitted write: seal an unsealed event into the hash chain (accounts.audit)."""
+        unsealed = self.filter(chain_hash="")
+        return models.QuerySet.update(unsealed, chain_seq=chain_seq, prev_hash=prev_hash, chain_hash=chain_hash)
+
 
 class AuditEventImmutable(Exception):
     pass
@@ -115,7 +120,11 @@ class AuditEvent(models.Model):
     """Who did what to which object, when. Never the health data itself.
 
     Append-only: the ORM refuses updates and deletes, and on PostgreSQL a
-    trigger (migration 0002) rejects UPDATE and DELETE on the table.
+    trigger (migrations 0002/0005) rejects UPDATE and DELETE on the table,
+    except sealing: setting ``chain_seq``/``prev_hash``/``chain_hash`` once on
+    an unsealed row. Each sealed event's hash covers its fields and the
+    previous event's hash, so an edit made behind the ORM's back breaks the
+    chain (``manage.py audit_verify``).
     """
 
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -128,6 +137,10 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Non-health metadata only, such as a new status: {"status": "approved"}.
     extra = models.JSONField(default=dict, blank=True)
+    # The hash chain, filled once by accounts.audit.audit_seal() right after commit.
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    chain_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -47,7 +47,9 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     clean_extra = {str(k): v for k, v in (extra or {}).items() if isinstance(v, _SAFE_EXTRA_TYPES)}
-    return AuditEvent.objects.create(
+    from .audit import audit_seal_on_commit
+
+    event = AuditEvent.objects.create(
         actor=user,
         actor_role=user.role if user else "",
         action=action,
@@ -57,6 +59,9 @@ def audit_record(
         ip_address=_client_ip(request),
         extra=clean_extra,
     )
+    # Link it into the hash chain once it is committed (at once in autocommit).
+    audit_seal_on_commit()
+    return event
 
 
 @transaction.atomic
