@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from io import StringIO
 
 import pytest
@@ -24,7 +25,7 @@ def test_sealing_links_every_event_to_the_previous_one(shopper: User) -> None:
 
     chain = list(AuditEvent.objects.order_by("chain_seq"))
     assert [e.chain_seq for e in chain] == [1, 2, 3, 4, 5]
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.prev_hash == before.chain_hash
     assert audit_verify().ok
     assert audit_seal() == 0
@@ -85,9 +86,8 @@ def test_the_trigger_allows_sealing_once_and_nothing_else(shopper: User) -> None
 def test_committed_events_are_sealed_right_after_commit(
     shopper: User, django_capture_on_commit_callbacks: object
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        with transaction.atomic():
-            audit_record(action="order.viewed", actor=shopper)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():  # type: ignore[operator]
+        audit_record(action="order.viewed", actor=shopper)
     assert AuditEvent.objects.get(action="order.viewed").chain_seq is not None
 
 
