@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/flexlmn
 # What `make test` uses for `check --deploy`: production settings, made-up values.
-DEPLOY_ENV := DEBUG=0 SECRET_KEY=ci-only-deploy-check-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e5b7d9f ALLOWED_HOSTS=flexlmn.example SITE_URL=https://flexlmn.example
+DEPLOY_ENV := DEBUG=0 SECRET_KEY=ci-only-deploy-check-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e5b7d9f ALLOWED_HOSTS=flexlmn.example SITE_URL=https://flexlmn.example PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=sk_test_ci_only_made_up_0123456789 STRIPE_PUBLISHABLE_KEY=pk_test_ci_only_made_up_0123456789 STRIPE_WEBHOOK_SECRET=whsec_ci_only_made_up_0123456789
 
 .PHONY: run test lint format typecheck migrations-check deploy-check install install-dev postgres clean
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("consultations.urls")),
     path("", include("letters.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("payments.api.urls")),
 ]
 
 handler403 = "flexlmn.views.permission_denied"

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from .validators import validate_gtin
 
@@ -30,8 +31,14 @@ MERCHANT_TRANSITIONS: dict[str, set[str]] = {
 
 class Eligibility(models.TextChoices):
     AUTO_SUBSTANTIATION = "auto_substantiation", "HSA/FSA eligible (auto-substantiated)"
-    LMN_REQUIRED = "lmn_required", "Eligible with a Letter of Medical Necessity"
+    # Never "is eligible": a clinician decides whether a letter is appropriate.
+    LMN_REQUIRED = "lmn_required", "May be eligible with a Letter of Medical Necessity"
     NOT_ELIGIBLE = "not_eligible", "Not HSA/FSA eligible"
+
+
+class MerchantQuerySet(models.QuerySet["Merchant"]):
+    def active(self) -> MerchantQuerySet:
+        return self.filter(status=MerchantStatus.ACTIVE)
 
 
 class Merchant(models.Model):
@@ -42,6 +49,12 @@ class Merchant(models.Model):
     description = models.TextField(blank=True)
     logo = models.ImageField(upload_to="merchant-logos/", blank=True)
     contact_email = models.EmailField()
+    contact_name = models.CharField(max_length=120, blank=True)
+    application_note = models.TextField(
+        blank=True, help_text="What the merchant told us when applying (not shown to shoppers)."
+    )
+    # Set once ops have been emailed about the application (the task is idempotent).
+    ops_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     status = models.CharField(max_length=16, choices=MerchantStatus.choices, default=MerchantStatus.APPLIED)
     stripe_account_id = models.CharField("Stripe Connect account id", max_length=64, blank=True)
     commission_bps = models.PositiveIntegerField(
@@ -51,12 +64,17 @@ class Merchant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MerchantQuerySet.as_manager()
+
     class Meta:
         ordering = ("name",)
         indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "name"])]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:merchant", args=[self.slug])
 
     @property
     def is_active(self) -> bool:
@@ -79,6 +97,9 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:category", args=[self.slug])
 
 
 class ProductQuerySet(models.QuerySet["Product"]):
@@ -120,6 +141,8 @@ class Product(models.Model):
             models.Index(fields=["eligibility"]),
             models.Index(fields=["price_cents"]),
             models.Index(fields=["-created_at"]),
+            # The catalog's default order (name, then id): the first page reads 24 index entries, not a sort.
+            models.Index(fields=["name", "id"], name="product_name_id"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(
@@ -136,6 +159,9 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:product", args=[self.slug])
 
     def clean(self) -> None:
         super().clean()

@@ -1,10 +1,21 @@
-"""Reads for the marketplace: the cart and its HSA/FSA summary."""
+"""Reads for the marketplace: the catalog (search, filters, sorting) and the cart with its HSA/FSA summary."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
 
-from .models import Cart, CartItem, Category, Eligibility
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.urls import reverse
+
+from .models import Cart, CartItem, Category, Eligibility, Merchant, Product
 
 
 @dataclass(frozen=True)
@@ -82,4 +93,330 @@ def cart_summary(cart: Cart | None) -> CartSummary:
     return CartSummary(
         lines=[item for item in items if item.product.is_sellable],
         unavailable_lines=[item for item in items if not item.product.is_sellable],
+    )
+
+
+def cart_item_count(cart: Cart | None) -> int:
+    return cart_summary(cart).item_count if cart is not None else 0
+
+
+# ---------------------------------------------------------------------------
+# Catalog
+# ---------------------------------------------------------------------------
+
+PER_PAGE = 24
+MAX_QUERY_LENGTH = 200
+MAX_PRICE_CENTS = 10_000_000
+SEARCH_CONFIG = "english"
+SORTS: dict[str, str] = {
+    "relevance": "Best match",
+    "name": "Name (A–Z)",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "newest": "Newest",
+}
+ELIGIBILITY_FILTERS: dict[str, str] = {
+    Eligibility.AUTO_SUBSTANTIATION: "HSA/FSA-eligible, no letter needed",
+    Eligibility.LMN_REQUIRED: "May be eligible with a clinician’s letter",
+    Eligibility.NOT_ELIGIBLE: "Not HSA/FSA-eligible",
+}
+_PRICE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?", re.ASCII)
+_PAGE = re.compile(r"[0-9]{1,9}", re.ASCII)
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,140}", re.ASCII)
+# Letters and digits only: everything else (tsquery operators, quotes, NUL) is a separator.
+_SEARCH_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _clean_text(value: object, *, max_length: int) -> str:
+    text = str(value or "").replace("\x00", "")
+    return " ".join(text.split())[:max_length]
+
+
+def _clean_slug(value: object) -> str:
+    text = str(value or "").strip()
+    return text if _SLUG.fullmatch(text) else ""
+
+
+def _clean_price(value: object) -> int | None:
+    """Dollars (``"129"``, ``"129.50"``, ``"$1,299"``) → cents; anything odd is ignored."""
+    text = str(value or "").strip().replace("$", "", 1).replace(",", "")
+    if not _PRICE.fullmatch(text):
+        return None
+    return min(int(Decimal(text) * 100), MAX_PRICE_CENTS)
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    """The shopper's search, filters, sort and page, cleaned: malformed values become empty."""
+
+    q: str = ""
+    category: str = ""
+    merchant: str = ""
+    eligibility: str = ""
+    min_cents: int | None = None
+    max_cents: int | None = None
+    sort: str = ""
+    page: str = "1"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CatalogQuery:
+        eligibility = str(params.get("eligibility") or "")
+        sort = str(params.get("sort") or "")
+        page = str(params.get("page") or "1")
+        min_cents = _clean_price(params.get("min_price"))
+        max_cents = _clean_price(params.get("max_price"))
+        if min_cents is not None and max_cents is not None and min_cents > max_cents:
+            min_cents, max_cents = max_cents, min_cents
+        return cls(
+            q=_clean_text(params.get("q"), max_length=MAX_QUERY_LENGTH),
+            category=_clean_slug(params.get("category")),
+            merchant=_clean_slug(params.get("merchant")),
+            eligibility=eligibility if eligibility in ELIGIBILITY_FILTERS else "",
+            min_cents=min_cents,
+            max_cents=max_cents,
+            sort=sort if sort in SORTS else "",
+            page=page if _PAGE.fullmatch(page) else "1",
+        )
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort == "relevance" and not self.q:
+            return "name"
+        return self.sort or ("relevance" if self.q else "name")
+
+    @property
+    def min_price(self) -> str:
+        return "" if self.min_cents is None else f"{self.min_cents / 100:.2f}".removesuffix(".00")
+
+    @property
+    def max_price(self) -> str:
+        return "" if self.max_cents is None else f"{self.max_cents / 100:.2f}".removesuffix(".00")
+
+    def params(self, *, without: str = "") -> dict[str, str]:
+        """The cleaned query as URL parameters (page dropped), optionally without one of them."""
+        values = {
+            "q": self.q,
+            "category": self.category,
+            "merchant": self.merchant,
+            "eligibility": self.eligibility,
+            "min_price": self.min_price,
+            "max_price": self.max_price,
+            "sort": self.sort,
+        }
+        return {key: value for key, value in values.items() if value and key != without}
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(
+            self.q
+            or self.category
+            or self.merchant
+            or self.eligibility
+            or self.min_cents is not None
+            or self.max_cents is not None
+        )
+
+
+def search_query(text: str) -> SearchQuery | None:
+    """A prefix-matching tsquery (``therab`` finds Therabody) built from letters and digits only."""
+    tokens = [t for t in _SEARCH_TOKEN.findall(text.lower()) if len(t) > 1 or t.isdigit()][:8]
+    if not tokens:
+        return None
+    raw = " & ".join(f"{token[:40]}:*" for token in tokens)
+    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+
+
+def _text_search(products: QuerySet[Product], text: str) -> QuerySet[Product]:
+    if connection.vendor == "postgresql":
+        query = search_query(text)
+        if query is None:
+            # Nothing searchable (only punctuation or single letters): no results, same shape.
+            return products.none().annotate(rank=Value(0.0, output_field=FloatField()))
+        return products.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    # SQLite (``make run``): every word must appear in one of the fields; name hits rank first.
+    words = text.split()[:8]
+    for word in words:
+        products = products.filter(
+            Q(name__icontains=word)
+            | Q(description__icontains=word)
+            | Q(merchant__name__icontains=word)
+            | Q(category__name__icontains=word)
+        )
+    first = words[0] if words else text
+    return products.annotate(
+        rank=Case(
+            When(name__icontains=first, then=Value(3)),
+            When(Q(merchant__name__icontains=first) | Q(category__name__icontains=first), then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def catalog_products(
+    query: CatalogQuery, *, category: Category | None = None, merchant: Merchant | None = None
+) -> QuerySet[Product]:
+    """Sellable products matching the query, sorted; ``category``/``merchant`` pin a page's scope."""
+    products: QuerySet[Product] = (
+        Product.objects.sellable().select_related("merchant", "category").defer("search_vector")
+    )
+    if category is not None:
+        products = products.filter(category=category)
+    elif query.category:
+        products = products.filter(category__slug=query.category)
+    if merchant is not None:
+        products = products.filter(merchant=merchant)
+    elif query.merchant:
+        products = products.filter(merchant__slug=query.merchant)
+    if query.eligibility:
+        products = products.filter(eligibility=query.eligibility)
+    if query.min_cents is not None:
+        products = products.filter(price_cents__gte=query.min_cents)
+    if query.max_cents is not None:
+        products = products.filter(price_cents__lte=query.max_cents)
+    if query.q:
+        products = _text_search(products, query.q)
+    sort = query.effective_sort
+    if sort == "relevance":
+        return products.order_by("-rank", "name", "id")
+    if sort == "price_asc":
+        return products.order_by("price_cents", "name", "id")
+    if sort == "price_desc":
+        return products.order_by("-price_cents", "name", "id")
+    if sort == "newest":
+        return products.order_by("-created_at", "id")
+    return products.order_by("name", "id")
+
+
+@dataclass(frozen=True)
+class MerchantChoice:
+    """An active merchant as the listing pages need it (brand filter, featured brands): no model instance."""
+
+    name: str
+    slug: str
+    featured: bool
+    description: str
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:merchant", args=[self.slug])
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """An active filter, with the link that removes it."""
+
+    label: str
+    param: str
+    remove_url: str
+
+
+@dataclass(frozen=True)
+class CatalogListing:
+    query: CatalogQuery
+    page: Page[Product]
+    categories: list[Category]
+    merchants: list[MerchantChoice]
+    category: Category | None = None
+    merchant: Merchant | None = None
+    chips: list[FilterChip] = field(default_factory=list)
+
+    @property
+    def featured_merchants(self) -> list[MerchantChoice]:
+        return [merchant for merchant in self.merchants if merchant.featured][:8]
+
+    @property
+    def sorts(self) -> dict[str, str]:
+        if self.query.q:
+            return SORTS
+        return {key: label for key, label in SORTS.items() if key != "relevance"}
+
+    @property
+    def eligibility_filters(self) -> dict[str, str]:
+        return ELIGIBILITY_FILTERS
+
+    @property
+    def page_numbers(self) -> list[int | str]:
+        return list(self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1))
+
+
+def catalog_listing(
+    params: Mapping[str, Any],
+    *,
+    category: Category | None = None,
+    merchant: Merchant | None = None,
+    per_page: int = PER_PAGE,
+) -> CatalogListing:
+    """Everything a listing page shows, in a fixed number of queries whatever the catalog's size.
+
+    Unknown category or merchant slugs in the query string are dropped (the
+    filter is ignored), as are malformed prices, sorts and pages; a page past
+    the end shows the last page.
+    """
+    query = CatalogQuery.from_params(params)
+    categories = list(Category.objects.order_by("ordering", "name"))
+    merchants = [
+        MerchantChoice(*row)
+        for row in Merchant.objects.active().order_by("name").values_list("name", "slug", "featured", "description")
+    ]
+    if query.category and query.category not in {c.slug for c in categories}:
+        query = replace(query, category="")
+    if query.merchant and query.merchant not in {m.slug for m in merchants}:
+        query = replace(query, merchant="")
+    paginator = Paginator(catalog_products(query, category=category, merchant=merchant), per_page)
+    page = paginator.get_page(query.page)
+    return CatalogListing(
+        query=query,
+        page=page,
+        categories=categories,
+        merchants=merchants,
+        category=category,
+        merchant=merchant,
+        chips=_chips(query, categories, merchants, category=category, merchant=merchant),
+    )
+
+
+def _chips(
+    query: CatalogQuery,
+    categories: list[Category],
+    merchants: list[MerchantChoice],
+    *,
+    category: Category | None,
+    merchant: Merchant | None,
+) -> list[FilterChip]:
+    labels: list[tuple[str, str]] = []
+    if query.q:
+        labels.append((f"“{query.q}”", "q"))
+    if query.category and category is None:
+        labels.append((next((c.name for c in categories if c.slug == query.category), query.category), "category"))
+    if query.merchant and merchant is None:
+        labels.append((next((m.name for m in merchants if m.slug == query.merchant), query.merchant), "merchant"))
+    if query.eligibility:
+        labels.append((ELIGIBILITY_FILTERS[query.eligibility], "eligibility"))
+    if query.min_cents is not None:
+        labels.append((f"From ${query.min_price}", "min_price"))
+    if query.max_cents is not None:
+        labels.append((f"Up to ${query.max_price}", "max_price"))
+    return [FilterChip(label, param, "?" + urlencode(query.params(without=param))) for label, param in labels]
+
+
+def product_for_page(slug: str) -> Product | None:
+    """A sellable product with its merchant and category, or None (the page answers 404)."""
+    return (
+        Product.objects.sellable()
+        .select_related("merchant", "category")
+        .defer("search_vector")
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def products_related(product: Product, *, limit: int = 4) -> list[Product]:
+    """More from the same merchant (one indexed query, whatever the catalog's size)."""
+    return list(
+        Product.objects.sellable()
+        .select_related("merchant", "category")
+        .defer("search_vector")
+        .filter(merchant_id=product.merchant_id)
+        .exclude(pk=product.pk)
+        .order_by("name", "id")[:limit]
     )

@@ -34,3 +34,8 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 # Static files come from the finders; no collectstatic before tests.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# The suite pays with the in-process test provider (DEBUG is off here, so it must be allowed);
+# the Stripe provider's tests switch to PAYMENT_PROVIDER="stripe" against a localstripe server.
+PAYMENT_PROVIDER = "test"
+PAYMENTS_ALLOW_TEST_PROVIDER = True

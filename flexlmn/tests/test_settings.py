@@ -16,6 +16,11 @@ PROD = {
     "DEBUG": "0",
     "SECRET_KEY": "x" * 20 + "prod-like-secret-key-for-tests-0123456789",
     "ALLOWED_HOSTS": "flexlmn.example",
+    # Production pays through Stripe (payments.checks refuses the test provider with DEBUG off); made-up keys.
+    "PAYMENT_PROVIDER": "stripe",
+    "STRIPE_SECRET_KEY": "sk_test_made_up_for_settings_tests_0123456789",
+    "STRIPE_PUBLISHABLE_KEY": "pk_test_made_up_for_settings_tests_0123456789",
+    "STRIPE_WEBHOOK_SECRET": "whsec_made_up_for_settings_tests_0123456789",
 }
 
 

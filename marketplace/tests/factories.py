@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.utils.text import slugify
 
@@ -38,6 +40,7 @@ class CategoryFactory(factory.django.DjangoModelFactory[Category]):
 class ProductFactory(factory.django.DjangoModelFactory[Product]):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     merchant = factory.SubFactory(MerchantFactory)
     category = factory.SubFactory(CategoryFactory)
@@ -49,3 +52,11 @@ class ProductFactory(factory.django.DjangoModelFactory[Product]):
     gtin = factory.Sequence(make_gtin)
     merchant_url = factory.LazyAttribute(lambda o: f"https://shop.example/{o.slug}")
     active = True
+
+    @factory.post_generation
+    def refresh_search_vector(obj: Product, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """Like products saved through marketplace.services, a factory product is searchable."""
+        if create:
+            from marketplace.services import product_search_refresh
+
+            product_search_refresh(product_ids=[obj.pk])

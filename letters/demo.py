@@ -1,0 +1,145 @@
+"""Demo data for letters: a request fee per category, and one letter for the demo shopper.
+
+The letter goes through the real path (request → intake → fee authorized →
+the demo clinician claims and approves), so the vault, the PDF and the
+verification page have something genuine to show. Running this twice changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TextIO
+
+from django.conf import settings
+
+from accounts.models import User
+from consultations.models import Questionnaire
+
+from .models import Letter, LetterRequestFee
+
+DEMO_SHOPPER_EMAIL = "shopper@demo.flexlmn.example"
+DEMO_CLINICIAN_EMAIL = "clinician@demo.flexlmn.example"
+DEMO_LETTER_CATEGORY = "sleep-home-wellness"
+
+DEFAULT_FEE_CENTS = 2_900
+# A few categories priced differently, and one free, so each path can be tried.
+FEES_CENTS: dict[str, int] = {
+    "sleep-home-wellness": 3_900,
+    "recovery-pain-relief": 3_900,
+    "mom-baby-child": 0,
+}
+
+DEMO_DECISION = {
+    "diagnosis": "Chronic insomnia with frequent night-time awakenings and night sweats",
+    "relevant_history": (
+        "Difficulty staying asleep for more than two years, four or more nights a week, with daytime fatigue "
+        "affecting work. Sleep hygiene changes and a fixed sleep schedule did not bring lasting benefit."
+    ),
+    "justification": (
+        "The patient's insomnia is driven in part by nocturnal overheating, with two to four awakenings a night. "
+        "A bed cooling system that holds the sleep surface at a set temperature addresses this mechanism directly "
+        "and is a recognised adjunct to cognitive behavioural therapy for insomnia. Without the condition the "
+        "patient would not buy this product."
+    ),
+}
+
+
+def _seed_fees() -> int:
+    created = 0
+    categories = {q.category for q in Questionnaire.objects.published().select_related("category")}
+    for category in categories:
+        _, was_created = LetterRequestFee.objects.get_or_create(
+            category=category, defaults={"amount_cents": FEES_CENTS.get(category.slug, DEFAULT_FEE_CENTS)}
+        )
+        created += was_created
+    return created
+
+
+def _answer(question: dict[str, Any]) -> Any:
+    """A plausible answer that never disqualifies."""
+    bad = set(question.get("disqualify") or [])
+    kind = question["type"]
+    if kind in ("single_choice", "multi_choice"):
+        value = next(c["value"] for c in question["choices"] if c["value"] not in bad)
+        return [value] if kind == "multi_choice" else value
+    if kind == "yes_no":
+        return "no" if "no" not in bad else "yes"
+    if kind == "number":
+        return min(int(question.get("max", 6)), max(int(question.get("min", 0)), 6))
+    if kind == "date":
+        return None
+    return "Waking two to four times a night, drenched, then tired all day at work."
+
+
+def _seed_letter() -> Letter | None:
+    from consultations.selectors import icd10_options
+    from consultations.services import (
+        consultation_approve,
+        consultation_claim,
+        consultation_complete_intake,
+        consultation_save_answers,
+        consultation_save_details,
+    )
+    from marketplace.models import Category
+    from payments.providers import CardDetails
+
+    from .services import letter_request_pay, letter_request_start
+
+    shopper = User.objects.filter(email=DEMO_SHOPPER_EMAIL).first()
+    clinician = User.objects.filter(email=DEMO_CLINICIAN_EMAIL).first()
+    category = Category.objects.filter(slug=DEMO_LETTER_CATEGORY).first()
+    if shopper is None or clinician is None or category is None or settings.PAYMENT_PROVIDER != "test":
+        return None
+    if Letter.objects.filter(patient=shopper).exists():
+        return None
+    letter_request = letter_request_start(shopper=shopper, category=category)
+    consultation = letter_request.consultation
+    consultation_save_details(
+        consultation=consultation,
+        legal_name="Jordan Rivera",
+        date_of_birth=date(1988, 6, 14),
+        sex="female",
+        state="TX",
+        reached_step=1,
+    )
+    for block in consultation.questions_snapshot:
+        consultation_save_answers(
+            consultation=consultation,
+            questionnaire_id=block["questionnaire"],
+            answers={q["key"]: _answer(q) for q in block["questions"]},
+            reached_step=len(block["questions"]) + 1,
+        )
+    consultation_complete_intake(consultation=consultation)
+    card = CardDetails(number="4242424242424242", exp_month=12, exp_year=2035, cvc="123", name="Jordan Rivera")
+    letter_request_pay(letter_request=letter_request, actor=shopper, card=card)
+    consultation.refresh_from_db()
+    consultation_claim(consultation=consultation, clinician=clinician)
+    code = next((c for c, _ in icd10_options(consultation) if c.startswith("G47")), icd10_options(consultation)[0][0])
+    letter: Letter = consultation_approve(
+        consultation=consultation,
+        clinician=clinician,
+        icd10_code=code,
+        treatment_plan=[
+            {
+                "product_or_category": "Bed cooling system (sleep temperature regulation)",
+                "frequency": "Nightly, during sleep",
+                "duration": "12 months",
+            }
+        ],
+        diagnosis=DEMO_DECISION["diagnosis"],
+        relevant_history=DEMO_DECISION["relevant_history"],
+        justification=DEMO_DECISION["justification"],
+    )
+    return letter
+
+
+def seed(stdout: TextIO) -> None:
+    fees = _seed_fees()
+    letter = _seed_letter()
+    line = f"Letters: {LetterRequestFee.objects.count()} request fees ({fees} new)"
+    if letter is not None:
+        line += (
+            f"; a letter for {DEMO_SHOPPER_EMAIL} ({letter.reference}, verify at /verify/{letter.verification_token}/)"
+        )
+    stdout.write(line + ".")

@@ -1,0 +1,935 @@
+"""The Letter of Medical Necessity PDF.
+
+A reportlab renderer class in the shape of an invoice renderer: page geometry
+and fonts are class attributes, ``_on_first_page`` / ``_on_other_pages`` draw
+the letterhead, continuation header and footer, ``_get_story`` lays out the
+letter, and :meth:`BaseLetterRenderer.generate` returns
+``(filename, "application/pdf", bytes)``.
+
+Rendering is deterministic: reportlab's invariant mode (no timestamps, fixed
+document id), the PDF creation date set to the letter's issue date, and fonts
+vendored in ``static/letters/fonts`` rather than taken from the host. The same
+:class:`~letters.content.LetterContent` therefore always renders the same
+bytes, so a letter's SHA-256 identifies it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+from io import BytesIO
+from typing import Any, ClassVar
+
+from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    NextPageTemplate,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from .content import LetterContent
+
+MIME_TYPE = "application/pdf"
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+# C0/C1 control characters other than tab and newline: reportlab would print them as boxes.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_BLANK_LINE_RE = re.compile(r"\n\s*\n")
+
+
+def pdf_sha256(data: bytes) -> str:
+    """Hex SHA-256 of a rendered PDF: what the letter stores and /verify/ compares."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def format_date(value: date) -> str:
+    """A date as the letter prints it, independent of the server's locale: "March 2, 2026"."""
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"
+
+
+def _clean(text: str) -> str:
+    """Unicode-normalized plain text without control characters or stray whitespace."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_RE.sub("", text).strip()
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for a reportlab ``Paragraph``, whose text is XML-like
+    markup: ``O'Brien <Jr> & Co`` must print literally, never as tags."""
+    return html.escape(_clean(text), quote=False).replace("\n", "<br/>")
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that holds every page until the end so each can say "Page N of M"."""
+
+    def __init__(
+        self,
+        *args: Any,
+        page_number_font: str,
+        page_number_size: float,
+        page_number_x: float,
+        page_number_y: float,
+        page_number_color: colors.Color,
+        creation_date: date,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_number_font = page_number_font
+        self._page_number_size = page_number_size
+        self._page_number_x = page_number_x
+        self._page_number_y = page_number_y
+        self._page_number_color = page_number_color
+        self._saved_page_states: list[dict[str, Any]] = []
+        # Invariant mode would stamp 2000-01-01; the issue date is as stable and more truthful.
+        day = creation_date
+        self.setDateFormatter(lambda *_: f"D:{day.year:04d}{day.month:02d}{day.day:02d}000000+00'00'")
+
+    def showPage(self) -> None:
+        self._saved_page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        page_count = len(self._saved_page_states)
+        for state in self._saved_page_states:
+            self.__dict__.update(state)
+            self._draw_page_number(page_count)
+            Canvas.showPage(self)
+        Canvas.save(self)
+
+    def _draw_page_number(self, page_count: int) -> None:
+        self.saveState()
+        self.setFont(self._page_number_font, self._page_number_size)
+        self.setFillColor(self._page_number_color)
+        self.drawRightString(self._page_number_x, self._page_number_y, f"Page {self._pageNumber} of {page_count}")
+        self.restoreState()
+
+
+class _SectionHeading(Flowable):
+    """A section title with a rule under it (see ``_heading`` for how it stays with its text)."""
+
+    def __init__(self, text: str, *, font: str, size: float, color: colors.Color, rule: colors.Color) -> None:
+        super().__init__()
+        self.text = text
+        self.font = font
+        self.size = size
+        self.color = color
+        self.rule = rule
+        self.spaceBefore = 4.5 * mm
+        self.spaceAfter = 2.2 * mm
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, self.size + 4
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.setFont(self.font, self.size)
+        canvas.setFillColor(self.color)
+        canvas.drawString(0, 5, self.text)
+        canvas.setStrokeColor(self.rule)
+        canvas.setLineWidth(0.6)
+        canvas.line(0, 0, self.width, 0)
+
+
+class BaseLetterRenderer:
+    """Machinery shared by letter layouts: geometry, fonts, page hooks, numbering.
+
+    A renderer instance keeps the letter being rendered on ``self.content``
+    during :meth:`generate`; make one per call (they are cheap), never share
+    one between threads.
+    """
+
+    pagesize: ClassVar[tuple[float, float]] = LETTER
+    left_margin: ClassVar[float] = 22 * mm
+    right_margin: ClassVar[float] = 22 * mm
+    top_margin: ClassVar[float] = 14 * mm
+    bottom_margin: ClassVar[float] = 22 * mm
+    # Room under the top margin that the first page's letterhead and the other
+    # pages' continuation header take before the story starts.
+    letterhead_height: ClassVar[float] = 26 * mm
+    continuation_header_height: ClassVar[float] = 13 * mm
+    # Baseline of the footer line and the page number.
+    footer_y: ClassVar[float] = 12 * mm
+
+    doc_template_class: ClassVar[type[BaseDocTemplate]] = BaseDocTemplate
+
+    # Fonts are files under static/ so every host renders the same glyphs.
+    font_regular: ClassVar[str] = "FlexLMNSans"
+    font_bold: ClassVar[str] = "FlexLMNSans-Bold"
+    font_italic: ClassVar[str] = "FlexLMNSans-Italic"
+    font_signature: ClassVar[str] = "FlexLMNSignature"
+    font_files: ClassVar[dict[str, str]] = {
+        "FlexLMNSans": "letters/fonts/LiberationSans-Regular.ttf",
+        "FlexLMNSans-Bold": "letters/fonts/LiberationSans-Bold.ttf",
+        "FlexLMNSans-Italic": "letters/fonts/LiberationSans-Italic.ttf",
+        "FlexLMNSignature": "letters/fonts/Kristi.ttf",
+    }
+
+    ink: ClassVar[colors.Color] = colors.HexColor("#1f2933")
+    muted: ClassVar[colors.Color] = colors.HexColor("#5f6b7a")
+    brand: ClassVar[colors.Color] = colors.HexColor("#0b6e68")
+    rule: ClassVar[colors.Color] = colors.HexColor("#c9d2dc")
+    panel: ClassVar[colors.Color] = colors.HexColor("#f2f6f8")
+
+    # Room a section heading needs below it (its own height and about three lines), or it moves on.
+    heading_min_room: ClassVar[float] = 22 * mm
+
+    content: LetterContent
+
+    @classmethod
+    def _register_fonts(cls) -> None:
+        """Register the vendored fonts once per process (reportlab keeps a global registry)."""
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name, static_path in cls.font_files.items():
+            if name in registered:
+                continue
+            path = finders.find(static_path)
+            if not isinstance(path, str):
+                raise ImproperlyConfigured(f"Letter font {static_path} is missing from the static files")
+            pdfmetrics.registerFont(TTFont(name, path))
+        # Lets <b>/<i> in our own paragraph markup pick the matching faces.
+        pdfmetrics.registerFontFamily(
+            cls.font_regular,
+            normal=cls.font_regular,
+            bold=cls.font_bold,
+            italic=cls.font_italic,
+            boldItalic=cls.font_bold,
+        )
+
+    def _init(self) -> None:
+        self._register_fonts()
+        self.stylesheet = self._get_stylesheet()
+
+    def _get_stylesheet(self) -> StyleSheet1:
+        sheet = StyleSheet1()
+        base = ParagraphStyle(
+            name="Normal", fontName=self.font_regular, fontSize=10, leading=14.2, textColor=self.ink, alignment=TA_LEFT
+        )
+        sheet.add(base)
+        # Space before, not after, so a section heading after a paragraph gets the same gap as after a table.
+        sheet.add(ParagraphStyle(name="Body", parent=base, spaceBefore=2.5 * mm))
+        sheet.add(ParagraphStyle(name="Bold", parent=base, fontName=self.font_bold))
+        sheet.add(ParagraphStyle(name="Small", parent=base, fontSize=8.5, leading=11.5))
+        sheet.add(ParagraphStyle(name="SmallMuted", parent=base, fontSize=8.5, leading=11.5, textColor=self.muted))
+        sheet.add(
+            ParagraphStyle(
+                name="Label", parent=base, fontName=self.font_bold, fontSize=7, leading=9, textColor=self.muted
+            )
+        )
+        sheet.add(ParagraphStyle(name="Value", parent=base, fontName=self.font_bold, fontSize=10, leading=13))
+        sheet.add(
+            ParagraphStyle(name="Title", parent=base, fontName=self.font_bold, fontSize=19, leading=23, spaceAfter=1)
+        )
+        sheet.add(ParagraphStyle(name="TableHead", parent=base, fontName=self.font_bold, fontSize=8.5, leading=11))
+        sheet.add(ParagraphStyle(name="TableCell", parent=base, fontSize=9.5, leading=12.5))
+        sheet.add(ParagraphStyle(name="Signature", parent=base, fontName=self.font_signature, fontSize=26, leading=30))
+        sheet.add(
+            ParagraphStyle(name="SignatureTyped", parent=base, fontName=self.font_italic, fontSize=18, leading=24)
+        )
+        sheet.add(ParagraphStyle(name="Center", parent=base, fontSize=7, leading=9, alignment=TA_CENTER))
+        sheet.add(ParagraphStyle(name="Right", parent=base, fontSize=8.5, leading=11.5, alignment=TA_RIGHT))
+        return sheet
+
+    def _heading(self, text: str) -> list[Flowable]:
+        """A section heading that never ends a page: with less than a few lines of room left it
+        starts the next page. (``keepWithNext`` would move a long paragraph to the next page
+        whole, leaving a gap, instead of letting it start here and flow on.)"""
+        return [
+            CondPageBreak(self.heading_min_room),
+            _SectionHeading(text, font=self.font_bold, size=11.5, color=self.brand, rule=self.rule),
+        ]
+
+    def _paragraphs(self, text: str, style: str = "Body", lead: str = "") -> list[Flowable]:
+        """One Paragraph per blank-line-separated block, so long text breaks across pages between blocks too.
+        ``lead`` is a bold run-in heading before the first block."""
+        blocks = [escape(block) for block in _BLANK_LINE_RE.split(_clean(text))]
+        if lead:
+            blocks[0] = f"<b>{escape(lead)}</b> {blocks[0]}"
+        return [Paragraph(block, self.stylesheet[style]) for block in blocks]
+
+    @staticmethod
+    def _fit(text: str, font: str, size: float, max_width: float, min_size: float = 6.0) -> tuple[str, float]:
+        """A single canvas line that fits ``max_width``: a smaller size first, then an ellipsis."""
+        while size > min_size and pdfmetrics.stringWidth(text, font, size) > max_width:
+            size -= 0.5
+        if pdfmetrics.stringWidth(text, font, size) > max_width:
+            while text and pdfmetrics.stringWidth(text + "…", font, size) > max_width:
+                text = text[:-1]
+            text = text.rstrip() + "…"
+        return text, size
+
+    @staticmethod
+    def _split_at_commas(text: str, font: str, size: float, max_width: float, max_lines: int) -> list[str]:
+        """``text`` on as few lines as fit ``max_width`` (at most ``max_lines``), broken after commas."""
+        parts = text.split(", ")
+        lines: list[str] = []
+        while parts:
+            count = len(parts)
+            if len(lines) < max_lines - 1:
+                # The longest run of leading parts that fits; the last line takes whatever is left.
+                while count > 1 and pdfmetrics.stringWidth(", ".join(parts[:count]), font, size) > max_width:
+                    count -= 1
+            lines.append(", ".join(parts[:count]))
+            parts = parts[count:]
+        return lines
+
+    # -- page hooks ---------------------------------------------------------
+
+    def _on_first_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        """Draw what the first page has around the story: letterhead and footer."""
+        self._draw_footer(canvas)
+
+    def _on_other_pages(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        """Draw what every later page has around the story: continuation header and footer."""
+        self._draw_footer(canvas)
+
+    def _draw_footer(self, canvas: Canvas) -> None:
+        pass
+
+    # -- document -----------------------------------------------------------
+
+    def _get_first_page_frames(self, doc: BaseDocTemplate) -> list[Frame]:
+        return [
+            Frame(
+                doc.leftMargin,
+                doc.bottomMargin,
+                doc.width,
+                doc.height - self.letterhead_height,
+                leftPadding=0,
+                rightPadding=0,
+                topPadding=0,
+                bottomPadding=0,
+                id="first",
+            )
+        ]
+
+    def _get_other_page_frames(self, doc: BaseDocTemplate) -> list[Frame]:
+        return [
+            Frame(
+                doc.leftMargin,
+                doc.bottomMargin,
+                doc.width,
+                doc.height - self.continuation_header_height,
+                leftPadding=0,
+                rightPadding=0,
+                topPadding=0,
+                bottomPadding=0,
+                id="other",
+            )
+        ]
+
+    def _get_story(self, doc: BaseDocTemplate) -> list[Flowable]:
+        raise NotImplementedError
+
+    def _canvas_maker(self) -> Callable[..., Canvas]:
+        return partial(
+            _NumberedCanvas,
+            page_number_font=self.font_regular,
+            page_number_size=8,
+            page_number_x=self.pagesize[0] - self.right_margin,
+            page_number_y=self.footer_y,
+            page_number_color=self.muted,
+            creation_date=self.content.issued_on,
+        )
+
+    def _build_doc(self, buffer: BytesIO) -> None:
+        self._init()
+        doc = self.doc_template_class(
+            buffer,
+            pagesize=self.pagesize,
+            leftMargin=self.left_margin,
+            rightMargin=self.right_margin,
+            topMargin=self.top_margin,
+            bottomMargin=self.bottom_margin,
+            # No timestamps, no random document id: the same letter is the same bytes.
+            invariant=1,
+            title="Letter of Medical Necessity",
+            author=self.content.company.name,
+            creator=self.content.company.name,
+            subject="",
+            keywords="",
+        )
+        doc.addPageTemplates(
+            [
+                PageTemplate(id="FirstPage", frames=self._get_first_page_frames(doc), onPage=self._on_first_page),
+                PageTemplate(id="OtherPages", frames=self._get_other_page_frames(doc), onPage=self._on_other_pages),
+            ]
+        )
+        doc.build(self._get_story(doc), canvasmaker=self._canvas_maker())
+
+    def filename(self) -> str:
+        letter_ref = re.sub(r"[^A-Za-z0-9-]", "", self.content.letter_id)[:64] or "letter"
+        return f"flexlmn-letter-{letter_ref}-v{self.content.version}.pdf"
+
+    def generate(self, content: LetterContent) -> tuple[str, str, bytes]:
+        """Render ``content``; return ``(filename, "application/pdf", pdf_bytes)``."""
+        self.content = content
+        buffer = BytesIO()
+        self._build_doc(buffer)
+        return self.filename(), MIME_TYPE, buffer.getvalue()
+
+
+class LetterRenderer(BaseLetterRenderer):
+    """FlexLMN's Letter of Medical Necessity on US Letter paper."""
+
+    qr_size: ClassVar[float] = 28 * mm
+    signature_max_width: ClassVar[float] = 62 * mm
+    signature_max_height: ClassVar[float] = 19 * mm
+
+    # -- page furniture ------------------------------------------------------
+
+    def _on_first_page(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        company = self.content.company
+        width, height = self.pagesize
+        left, right = self.left_margin, width - self.right_margin
+        top = height - self.top_margin
+        canvas.saveState()
+
+        name = _clean(company.name)
+        tagline = "Telehealth Letters of Medical Necessity for HSA/FSA purchases"
+        canvas.setFillColor(self.brand)
+        canvas.setFont(self.font_bold, 22)
+        canvas.drawString(left, top - 20, name)
+        canvas.setFillColor(self.muted)
+        canvas.setFont(self.font_regular, 8.5)
+        canvas.drawString(left, top - 33, tagline)
+
+        # The contact block shares the lines of the name and tagline: keep clear of them.
+        brand_width = max(
+            pdfmetrics.stringWidth(name, self.font_bold, 22), pdfmetrics.stringWidth(tagline, self.font_regular, 8.5)
+        )
+        max_width = right - left - brand_width - 8 * mm
+        canvas.setFillColor(self.ink)
+        lines = [
+            *self._split_at_commas(self._company_address(), self.font_regular, 8.5, max_width, max_lines=2),
+            f"Phone {_clean(company.phone)}",
+            _clean(company.email),
+            self._website_display(),
+        ]
+        y = top - 9 if len(lines) <= 4 else top - 5
+        for line in lines:
+            text, size = self._fit(line, self.font_regular, 8.5, max_width)
+            canvas.setFont(self.font_regular, size)
+            canvas.drawRightString(right, y, text)
+            y -= 11
+
+        canvas.setStrokeColor(self.brand)
+        canvas.setLineWidth(1.4)
+        rule_y = height - self.top_margin - self.letterhead_height + 6 * mm
+        canvas.line(left, rule_y, right, rule_y)
+        canvas.restoreState()
+        self._draw_footer(canvas)
+
+    def _on_other_pages(self, canvas: Canvas, doc: BaseDocTemplate) -> None:
+        patient = self.content.patient
+        width, height = self.pagesize
+        left, right = self.left_margin, width - self.right_margin
+        top = height - self.top_margin
+        canvas.saveState()
+        name = _clean(self.content.company.name)
+        canvas.setFillColor(self.brand)
+        canvas.setFont(self.font_bold, 11)
+        canvas.drawString(left, top - 10, name)
+        max_width = right - left - pdfmetrics.stringWidth(name, self.font_bold, 11) - 8 * mm
+        text, size = self._fit(
+            f"Letter of Medical Necessity · {_clean(patient.legal_name)} · "
+            f"DOB {format_date(patient.date_of_birth)} (continued)",
+            self.font_regular,
+            8.5,
+            max_width,
+        )
+        canvas.setFillColor(self.muted)
+        canvas.setFont(self.font_regular, size)
+        canvas.drawRightString(right, top - 10, text)
+        canvas.setStrokeColor(self.rule)
+        canvas.setLineWidth(0.6)
+        canvas.line(left, top - 16, right, top - 16)
+        canvas.restoreState()
+        self._draw_footer(canvas)
+
+    def _draw_footer(self, canvas: Canvas) -> None:
+        content = self.content
+        width = self.pagesize[0]
+        left, right = self.left_margin, width - self.right_margin
+        canvas.saveState()
+        canvas.setStrokeColor(self.rule)
+        canvas.setLineWidth(0.6)
+        canvas.line(left, self.footer_y + 10, right, self.footer_y + 10)
+        # Leave room on the right for "Page N of M", which the canvas draws last.
+        text, size = self._fit(
+            f"{_clean(content.company.name)} · Letter {_clean(content.letter_id)}, version {content.version} · "
+            f"Verify at {self._website_display()}/verify/",
+            self.font_regular,
+            7.5,
+            right - left - 25 * mm,
+        )
+        canvas.setFillColor(self.muted)
+        canvas.setFont(self.font_regular, size)
+        canvas.drawString(left, self.footer_y, text)
+        canvas.restoreState()
+
+    def _company_address(self) -> str:
+        company = self.content.company
+        address = _clean(company.address)
+        # COMPANY_ADDRESS usually starts with the company name, which the letterhead already prints large.
+        prefix = f"{company.name}, "
+        return address[len(prefix) :] if address.startswith(prefix) else address
+
+    def _website_display(self) -> str:
+        return re.sub(r"^https?://", "", _clean(self.content.company.website)).rstrip("/")
+
+    # -- story ---------------------------------------------------------------
+
+    def _get_story(self, doc: BaseDocTemplate) -> list[Flowable]:
+        return [
+            # The first page has the letterhead; every page after it the continuation header.
+            NextPageTemplate("OtherPages"),
+            *self._title_block(doc),
+            *self._patient_block(doc),
+            *self._opening(),
+            *self._diagnosis_block(doc),
+            *self._treatment_block(doc),
+            *self._justification_block(),
+            # The signature and the verification panel form one closing block that is never split:
+            # a page holding only the verification panel would read like a stray attachment.
+            KeepTogether(
+                [Spacer(1, 4 * mm), self._signature_block(doc), Spacer(1, 6 * mm), self._verification_block(doc)]
+            ),
+        ]
+
+    def _labelled_row(self, items: list[tuple[str, str]], widths: list[float]) -> Table:
+        """A row of small upper-case labels over bold values."""
+        s = self.stylesheet
+        table = Table(
+            [
+                [Paragraph(escape(label.upper()), s["Label"]) for label, _ in items],
+                [Paragraph(escape(value), s["Value"]) for _, value in items],
+            ],
+            colWidths=widths,
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4 * mm),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, 0), 1),
+                    ("BOTTOMPADDING", (0, 1), (-1, 1), 0),
+                ]
+            )
+        )
+        return table
+
+    def _title_block(self, doc: BaseDocTemplate) -> list[Flowable]:
+        content = self.content
+        s = self.stylesheet
+        width = doc.width
+        return [
+            Paragraph("Letter of Medical Necessity", s["Title"]),
+            Spacer(1, 3 * mm),
+            self._labelled_row(
+                [
+                    ("Date of letter", format_date(content.issued_on)),
+                    ("Valid until", format_date(content.valid_until)),
+                    ("Letter reference", f"{content.letter_id} · v{content.version}"),
+                ],
+                [0.24 * width, 0.24 * width, 0.52 * width],
+            ),
+            Spacer(1, 2.5 * mm),
+            Paragraph("To whom it may concern / HSA/FSA plan administrator:", s["Body"]),
+            Spacer(1, 2.5 * mm),
+        ]
+
+    def _patient_block(self, doc: BaseDocTemplate) -> list[Flowable]:
+        patient = self.content.patient
+        s = self.stylesheet
+        width = doc.width
+        table = Table(
+            [
+                [Paragraph("PATIENT", s["Label"]), "", ""],
+                [
+                    Paragraph(escape(patient.legal_name), s["Value"]),
+                    Paragraph(f"Date of birth: <b>{format_date(patient.date_of_birth)}</b>", s["Normal"]),
+                    Paragraph(f"State of residence: <b>{escape(patient.state)}</b>", s["Normal"]),
+                ],
+            ],
+            colWidths=[0.44 * width, 0.30 * width, 0.26 * width],
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("SPAN", (0, 0), (-1, 0)),
+                    ("BACKGROUND", (0, 0), (-1, -1), self.panel),
+                    ("LINEBEFORE", (0, 0), (0, -1), 2.5, self.brand),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 3.5 * mm),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2 * mm),
+                    ("TOPPADDING", (0, 0), (-1, 0), 2.5 * mm),
+                    ("BOTTOMPADDING", (0, 0), (-1, 0), 0.5 * mm),
+                    ("TOPPADDING", (0, 1), (-1, 1), 0.5 * mm),
+                    ("BOTTOMPADDING", (0, 1), (-1, 1), 3 * mm),
+                ]
+            )
+        )
+        return [table]
+
+    def _opening(self) -> list[Flowable]:
+        content = self.content
+        clinician = content.clinician
+        text = (
+            f"As a licensed clinician ({escape(clinician.title)}), I reviewed this patient’s medical history and "
+            f"symptoms in a telehealth consultation. I recommend the treatment below as medically necessary for "
+            f"the diagnosed condition."
+        )
+        return [Paragraph(text, self.stylesheet["Body"])]
+
+    def _diagnosis_block(self, doc: BaseDocTemplate) -> list[Flowable]:
+        content = self.content
+        s = self.stylesheet
+        width = doc.width
+        rows = [
+            [Paragraph("Condition", s["Bold"]), Paragraph(escape(content.diagnosis), s["Normal"])],
+            [
+                Paragraph("ICD-10-CM", s["Bold"]),
+                Paragraph(f"<b>{escape(content.icd10_code)}</b> – {escape(content.icd10_description)}", s["Normal"]),
+            ],
+        ]
+        table = Table(rows, colWidths=[0.22 * width, 0.78 * width])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm),
+                ]
+            )
+        )
+        story: list[Flowable] = [*self._heading("Diagnosis"), table]
+        if _clean(content.relevant_history):
+            story += self._paragraphs(content.relevant_history, lead="Relevant history:")
+        return story
+
+    def _treatment_block(self, doc: BaseDocTemplate) -> list[Flowable]:
+        content = self.content
+        s = self.stylesheet
+        width = doc.width
+        rows: list[list[Any]] = [
+            [
+                Paragraph("Product or category", s["TableHead"]),
+                Paragraph("Frequency", s["TableHead"]),
+                Paragraph("Duration", s["TableHead"]),
+            ]
+        ]
+        for item in content.treatment_plan:
+            rows.append(
+                [
+                    Paragraph(escape(item.product_or_category), s["TableCell"]),
+                    Paragraph(escape(item.frequency), s["TableCell"]),
+                    Paragraph(escape(item.duration), s["TableCell"]),
+                ]
+            )
+        table = Table(rows, colWidths=[0.46 * width, 0.30 * width, 0.24 * width], repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), self.panel),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.8, self.brand),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.4, self.rule),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2.5 * mm),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2.5 * mm),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.8 * mm),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.8 * mm),
+                ]
+            )
+        )
+        story: list[Flowable] = [*self._heading("Treatment plan"), table]
+        categories = [_clean(category) for category in content.covered_categories if _clean(category)]
+        if categories:
+            story += [
+                Spacer(1, 2 * mm),
+                Paragraph(f"<b>Covered categories:</b> {escape(', '.join(categories))}", s["Small"]),
+            ]
+        return story
+
+    def _justification_block(self) -> list[Flowable]:
+        s = self.stylesheet
+        closing = (
+            "In my professional judgment, the treatment above is medically necessary to treat, mitigate or "
+            "alleviate the patient’s diagnosed condition, and the patient would not otherwise purchase it but "
+            "for this condition."
+        )
+        return [
+            *self._heading("Justification of medical necessity"),
+            *self._paragraphs(self.content.justification),
+            Paragraph(closing, s["Body"]),
+        ]
+
+    def _signature_block(self, doc: BaseDocTemplate) -> Table:
+        """The signature on the left, the clinician's credentials and contact details on the right."""
+        clinician = self.content.clinician
+        s = self.stylesheet
+        signature: list[Flowable] = [Paragraph("Sincerely,", s["Normal"]), Spacer(1, 2.5 * mm)]
+        if clinician.signature_image is not None:
+            signature.append(self._signature_image(clinician.signature_image))
+        else:
+            signature.append(self._typed_signature(clinician.signature_text))
+        signature += [
+            _Rule(self.signature_max_width + 8 * mm, self.muted),
+            Paragraph(
+                f"Electronically signed by {escape(clinician.signature_text)} on {format_date(self.content.issued_on)}",
+                s["SmallMuted"],
+            ),
+        ]
+        details: list[Flowable] = [
+            Paragraph(escape(clinician.display_name), s["Value"]),
+            Paragraph(escape(clinician.title), s["Small"]),
+            Spacer(1, 1.2 * mm),
+            Paragraph(f"<b>License no.:</b> {escape(clinician.license_number)}", s["Small"]),
+            Paragraph(f"<b>License state:</b> {escape(clinician.license_state)}", s["Small"]),
+            Paragraph(f"<b>NPI:</b> {escape(clinician.npi)}", s["Small"]),
+            Paragraph(f"<b>Phone:</b> {escape(clinician.phone)}", s["Small"]),
+            Paragraph(f"<b>Email:</b> {escape(clinician.email)}", s["Small"]),
+        ]
+        width = doc.width
+        table = Table([[signature, details]], colWidths=[0.52 * width, 0.48 * width])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3 * mm),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                    ("LINEBEFORE", (1, 0), (1, 0), 0.6, self.rule),
+                    ("LEFTPADDING", (1, 0), (1, 0), 4 * mm),
+                ]
+            )
+        )
+        return table
+
+    def _signature_image(self, data: bytes) -> Flowable:
+        image = Image(BytesIO(data))
+        scale = min(self.signature_max_width / image.imageWidth, self.signature_max_height / image.imageHeight)
+        image.drawWidth = image.imageWidth * scale
+        image.drawHeight = image.imageHeight * scale
+        image.hAlign = "LEFT"
+        return image
+
+    def _typed_signature(self, text: str) -> Flowable:
+        # The handwriting face covers Latin letters only; anything else falls back to italics.
+        face = pdfmetrics.getFont(self.font_signature).face
+        cleaned = _clean(text)
+        style = "Signature" if all(ord(char) in face.charToGlyph for char in cleaned) else "SignatureTyped"
+        return Paragraph(escape(cleaned), self.stylesheet[style])
+
+    def _verification_block(self, doc: BaseDocTemplate) -> Table:
+        content = self.content
+        s = self.stylesheet
+        text_width = doc.width - self.qr_size - 8 * mm
+        details: list[Flowable] = [
+            Paragraph("Validity and verification", s["Bold"]),
+            Spacer(1, 1 * mm),
+            Paragraph(
+                f"Issued <b>{format_date(content.issued_on)}</b>, valid until "
+                f"<b>{format_date(content.valid_until)}</b>. A Letter of Medical Necessity is valid for 12 months "
+                "from its issue date. The HSA/FSA administrator can verify this letter online (genuine, valid, "
+                "expired or revoked) by scanning the QR code or by entering the token at "
+                f"{escape(self._website_display())}/verify/.",
+                s["Small"],
+            ),
+            Spacer(1, 1.5 * mm),
+            Paragraph("VERIFICATION TOKEN", s["Label"]),
+            Paragraph(escape(content.verification_token), s["Bold"].clone("Token", fontSize=9, leading=11.5)),
+            Spacer(1, 1 * mm),
+            Paragraph("VERIFY ONLINE", s["Label"]),
+            Paragraph(escape(content.verification_url), s["Small"]),
+        ]
+        qr = [self._qr_code(content.verification_url), Paragraph("Scan to verify", s["Center"])]
+        table = Table([[details, qr]], colWidths=[text_width + 4 * mm, self.qr_size + 4 * mm])
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.8, self.rule),
+                    ("BACKGROUND", (0, 0), (-1, -1), self.panel),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("LEFTPADDING", (0, 0), (0, 0), 4 * mm),
+                    ("RIGHTPADDING", (0, 0), (0, 0), 2 * mm),
+                    ("LEFTPADDING", (1, 0), (1, 0), 0),
+                    ("RIGHTPADDING", (1, 0), (1, 0), 2 * mm),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3 * mm),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm),
+                ]
+            )
+        )
+        return table
+
+    def _qr_code(self, url: str) -> Flowable:
+        return _QrCode(url, size=self.qr_size)
+
+
+# Lines of modules are joined with this byte, so no run or pattern crosses from one line to the next.
+_QR_LINE_BREAK = b"\x02"
+_QR_LONG_RUN_RE = re.compile(rb"\x00{5,}|\x01{5,}")
+# Dark-light-dark-dark-dark-light-dark then four light, not at the very end of a row.
+_QR_FINDER_LIKE_RE = re.compile(rb"\x01\x00\x01\x01\x01\x00\x01\x00\x00\x00\x00(?=[\x00\x01])")
+_QR_DARK_RUN_RE = re.compile(rb"\x01+")
+
+
+def _qr_penalty(modules: list[list[bool]]) -> int:
+    """reportlab's ``QRUtil.getLostPoint`` for one masked matrix, computed with
+    C-speed bytes, regex and integer operations instead of Python loops over
+    every module. It must score exactly as reportlab does so the same mask is
+    chosen (a test compares the two); the scoring is what the QR specification
+    uses to pick the mask that scanners read most reliably.
+    """
+    size = len(modules)
+    rows = [bytes(row) for row in modules]
+    columns = [bytes(column) for column in zip(*modules, strict=True)]
+    score = 0
+    # Rule 1: runs of five or more same-coloured modules in a row or column, each scoring its length - 2.
+    runs = _QR_LONG_RUN_RE.findall(_QR_LINE_BREAK.join(itertools.chain(rows, columns)))
+    score += sum(map(len, runs)) - 2 * len(runs)
+    # Rule 2: 2x2 blocks of one colour (bit c of a row int is module c).
+    full = (1 << size) - 1
+    as_ints = [_bits(row) for row in rows]
+    for upper, lower in itertools.pairwise(as_ints):
+        same_vertical = ~(upper ^ lower) & full
+        same_horizontal = ~(upper ^ (upper >> 1)) & (full >> 1)
+        score += 3 * (same_vertical & (same_vertical >> 1) & same_horizontal).bit_count()
+    # Rule 3: the finder-like pattern, scanned as reportlab does: one direction,
+    # non-overlapping, never at the last possible position, and in rows only
+    # (reportlab compares a column tuple with a list, which never matches).
+    score += 40 * len(_QR_FINDER_LIKE_RE.findall(_QR_LINE_BREAK.join(rows)))
+    # Rule 4: balance of dark and light modules.
+    dark = sum(row.count(1) for row in rows)
+    score += 10 * (abs(100 * dark // (size * size) - 50) // 5)
+    return score
+
+
+_BIT_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _bits(row: bytes) -> int:
+    """A row of 0/1 module bytes as an int whose bit ``c`` is module ``c``."""
+    return int(row[::-1].translate(_BIT_DIGITS), 2)
+
+
+class _QrCode(Flowable):
+    """The verification URL as a QR code, encoded by reportlab's own ``QrCodeWidget``.
+
+    Two things are done here rather than by the widget, both for the 50 ms
+    render budget: choosing the mask (reportlab's pure-Python penalty scoring
+    took ~10 ms; :func:`_qr_penalty` scores identically in well under 1 ms)
+    and drawing (the widget builds one validated shape object per run of dark
+    modules; here they are one filled path, which also leaves no hairline
+    seams between neighbouring modules in viewers).
+    """
+
+    # Quiet zone in modules, as the QR specification asks; the white square provides it.
+    border = 4
+
+    def __init__(self, value: str, *, size: float) -> None:
+        super().__init__()
+        self.value = value
+        self.size = size
+        self.widget = QrCodeWidget(value, barLevel="M", barWidth=size, barHeight=size, barBorder=self.border)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.size, self.size
+
+    def modules(self) -> list[list[bool]]:
+        """The final module matrix, with the mask reportlab's ``QRCode.make()`` would choose."""
+        qr = self.widget.qr
+        if qr.version is None:
+            qr.version = qr.calculate_version()
+        best_mask, best_score = 0, -1
+        for mask in range(8):
+            qr.makeImpl(True, mask)
+            score = _qr_penalty(qr.modules)
+            # Strictly lower wins, so ties keep the first mask, as in reportlab.
+            if best_score < 0 or score < best_score:
+                best_mask, best_score = mask, score
+        qr.makeImpl(False, best_mask)
+        return [list(map(bool, row)) for row in qr.modules]
+
+    def draw(self) -> None:
+        modules = self.modules()
+        module = self.size / (len(modules) + 2 * self.border)
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFillColor(colors.white)
+        canvas.rect(0, 0, self.size, self.size, stroke=0, fill=1)
+        path = canvas.beginPath()
+        for row_index, row in enumerate(modules):
+            y = self.size - (row_index + self.border + 1) * module
+            # One rectangle per horizontal run of dark modules.
+            for run in _QR_DARK_RUN_RE.finditer(bytes(row)):
+                path.rect((run.start() + self.border) * module, y, (run.end() - run.start()) * module, module)
+        canvas.setFillColor(colors.black)
+        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.restoreState()
+
+
+class _Rule(Flowable):
+    """A short signature line."""
+
+    def __init__(self, width: float, color: colors.Color) -> None:
+        super().__init__()
+        self.width = width
+        self.color = color
+        self.spaceAfter = 1.5 * mm
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return min(self.width, avail_width), 1
+
+    def draw(self) -> None:
+        self.canv.setStrokeColor(self.color)
+        self.canv.setLineWidth(0.6)
+        self.canv.line(0, 0, self.width, 0)
+
+
+def render_letter(content: LetterContent) -> bytes:
+    """The PDF bytes of ``content`` with the standard renderer."""
+    return LetterRenderer().generate(content)[2]

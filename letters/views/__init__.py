@@ -1,0 +1,1 @@
+"""Letter pages by audience: the shopper's vault and requests, the public verification, the clinician's corrections."""

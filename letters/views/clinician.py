@@ -1,0 +1,79 @@
+"""Corrections in the clinician dashboard: a licensed clinician approves or declines a name or birth-date fix.
+
+Every /clinician/ path is behind the MFA middleware; the role check is here.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.models import Role
+from accounts.permissions import role_required
+from accounts.services import audit_record
+
+from .. import selectors, services
+from ..forms import CorrectionRejectForm
+from ..models import LetterCorrectionRequest
+from ._common import user_of
+
+
+def _get_correction_for_clinician(request: HttpRequest, correction_id: UUID) -> LetterCorrectionRequest:
+    """A pending correction this clinician may decide (their licensed states); anything else answers 404."""
+    correction = selectors.corrections_for_clinician(user_of(request)).filter(pk=correction_id).first()
+    if correction is None:
+        raise Http404("No such correction.")
+    return correction
+
+
+@role_required(Role.CLINICIAN)
+@never_cache
+@require_GET
+def corrections(request: HttpRequest) -> HttpResponse:
+    pending = list(selectors.corrections_for_clinician(user_of(request))[:200])
+    return render(request, "letters/clinician/corrections.html", {"corrections": pending})
+
+
+@role_required(Role.CLINICIAN)
+@never_cache
+@require_http_methods(["GET", "POST"])
+def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse:
+    correction = _get_correction_for_clinician(request, correction_id)
+    reject_form = CorrectionRejectForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                new = services.letter_correction_approve(
+                    correction=correction, clinician=user_of(request), request=request
+                )
+                messages.success(request, f"Corrected: version {new.version} is issued and emailed to the patient.")
+                return redirect("letters:corrections")
+            if action == "reject":
+                reject_form = CorrectionRejectForm(request.POST)
+                if reject_form.is_valid():
+                    services.letter_correction_reject(
+                        correction=correction,
+                        clinician=user_of(request),
+                        note=reject_form.cleaned_data["note"],
+                        request=request,
+                    )
+                    messages.success(request, "The patient is told the correction was not made.")
+                    return redirect("letters:corrections")
+                status = 400
+        except services.LetterError as exc:
+            messages.error(request, str(exc))
+            return redirect("letters:corrections")
+    audit_record(action="letter_correction.viewed", request=request, obj=correction)
+    return render(
+        request,
+        "letters/clinician/correction_detail.html",
+        {"correction": correction, "letter": correction.letter, "reject_form": reject_form},
+        status=status,
+    )

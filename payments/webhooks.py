@@ -1,0 +1,100 @@
+"""Stripe webhooks: verify, record once, re-fetch, apply.
+
+https://docs.stripe.com/webhooks#verify-events — the signature covers the
+timestamp and the raw body; anything unsigned, badly signed or older than five
+minutes is refused before the database is touched. Each event id is recorded
+once (a unique constraint), so a replay or a concurrent copy changes nothing a
+second time; the PaymentIntent is re-fetched from Stripe before anything
+changes, so events arriving in any order end in Stripe's current state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Payment, PaymentProviderName, ProviderEvent
+from .services import payment_sync
+
+# Five minutes, Stripe's default tolerance.
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+HANDLED_EVENTS = frozenset(
+    {
+        "payment_intent.amount_capturable_updated",
+        "payment_intent.succeeded",
+        "payment_intent.canceled",
+        "payment_intent.payment_failed",
+        "charge.refunded",
+    }
+)
+
+
+class BadSignature(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    status: int
+    message: str
+
+
+def verify_stripe_event(*, payload: bytes, signature: str) -> dict[str, Any]:
+    """The event, if the ``Stripe-Signature`` header is valid and fresh; else :class:`BadSignature`."""
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret or not signature:
+        raise BadSignature("missing signature")
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE_SECONDS)
+        event = json.loads(text)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, IndexError) as exc:
+        raise BadSignature(str(exc)) from exc
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise BadSignature("not an event")
+    return event
+
+
+def _intent_id(event: dict[str, Any]) -> str:
+    obj = (event.get("data") or {}).get("object") or {}
+    if event["type"].startswith("charge."):
+        intent = obj.get("payment_intent")
+        return str(intent.get("id") if isinstance(intent, dict) else intent or "")
+    return str(obj.get("id") or "")
+
+
+def stripe_event_handle(*, event: dict[str, Any]) -> WebhookOutcome:
+    """Record the event once and bring its payment to Stripe's current state. Duplicates answer 200 and do nothing."""
+    reference = _intent_id(event)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = ProviderEvent.objects.create(
+                    provider=PaymentProviderName.STRIPE,
+                    event_id=str(event["id"])[:255],
+                    type=str(event["type"])[:100],
+                    object_reference=reference[:255],
+                )
+        except IntegrityError:
+            return WebhookOutcome(200, "duplicate")
+        payment = None
+        if event["type"] in HANDLED_EVENTS and reference:
+            payment = Payment.objects.filter(provider=PaymentProviderName.STRIPE, provider_reference=reference).first()
+        if event["type"] not in HANDLED_EVENTS:
+            outcome = "ignored"
+        elif payment is None:
+            outcome = "unknown payment"
+        else:
+            payment = payment_sync(payment=payment)
+            outcome = f"payment {payment.status}"
+        record.processed_at = timezone.now()
+        record.outcome = outcome
+        record.save(update_fields=["processed_at", "outcome"])
+        return WebhookOutcome(200, outcome)
