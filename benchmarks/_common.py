@@ -21,6 +21,7 @@ Usage from a benchmark script::
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import sys
@@ -109,11 +110,20 @@ class Result:
     label: str
     url: str
     timings_ms: list[float] = field(default_factory=list)
+    # This process's CPU time per request: the Python side's work, unaffected by waiting for a CPU
+    # (on a busy machine the wall-clock time also counts time spent queued behind other jobs).
+    cpu_ms: list[float] = field(default_factory=list)
     queries: int = 0
+    # PostgreSQL's own execution time for the page's queries (EXPLAIN ANALYZE), without round trips.
+    db_ms: float = 0.0
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.timings_ms)
+
+    @property
+    def median_cpu_ms(self) -> float:
+        return statistics.median(self.cpu_ms)
 
     @property
     def p90_ms(self) -> float:
@@ -135,13 +145,13 @@ class Bench:
     def add(self, label: str, url: str) -> None:
         self.pages.append(Result(label, url))
 
-    def _get(self, url: str) -> float:
-        start = time.perf_counter()
+    def _get(self, url: str) -> tuple[float, float]:
+        start, cpu_start = time.perf_counter(), time.process_time()
         response = self.client.get(url)
-        elapsed = (time.perf_counter() - start) * 1000
+        elapsed, cpu = (time.perf_counter() - start) * 1000, (time.process_time() - cpu_start) * 1000
         if response.status_code != 200:
             raise SystemExit(f"GET {url} answered {response.status_code}; the benchmark needs 200.")
-        return elapsed
+        return elapsed, cpu
 
     def run(self, *, runs: int = 200, warmup: int = 20, max_seconds: float = 90.0) -> list[Result]:
         """Warm up, count each page's queries, then time ``runs`` rounds (fewer if ``max_seconds`` runs out)."""
@@ -154,13 +164,36 @@ class Bench:
             with CaptureQueriesContext(connection) as captured:
                 self._get(page.url)
             page.queries = len(captured)
+            page.db_ms = _execution_ms([query["sql"] for query in captured.captured_queries])
         deadline = time.monotonic() + max_seconds
         for round_number in range(runs):
             for page in self.pages:
-                page.timings_ms.append(self._get(page.url))
+                elapsed, cpu = self._get(page.url)
+                page.timings_ms.append(elapsed)
+                page.cpu_ms.append(cpu)
             if round_number >= 30 and time.monotonic() > deadline:
                 break
         return self.pages
+
+
+def _execution_ms(statements: list[str], *, repeat: int = 5) -> float:
+    """Median over ``repeat`` runs of the summed server-side execution time of the SELECTs."""
+    from django.db import connection
+
+    totals = []
+    for _ in range(repeat):
+        total = 0.0
+        with connection.cursor() as cursor:
+            for sql in statements:
+                if not sql.lstrip().upper().startswith("SELECT"):
+                    continue
+                # The captured SQL is what psycopg sent, parameters inlined by its client-side binding.
+                cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql)
+                plan = cursor.fetchone()[0]
+                plan = json.loads(plan) if isinstance(plan, str) else plan
+                total += float(plan[0]["Execution Time"]) + float(plan[0].get("Planning Time", 0.0))
+        totals.append(total)
+    return statistics.median(totals)
 
 
 def print_table(results: list[Result], *, title: str, budget_ms: float | None = None) -> bool:
@@ -171,7 +204,7 @@ def print_table(results: list[Result], *, title: str, budget_ms: float | None = 
     load = os.getloadavg()
     print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min).")
     print()
-    header = f"{'page':<{width}}{'median ms':>10}{'p90 ms':>9}{'× baseline':>12}{'queries':>9}"
+    header = f"{'page':<{width}}{'median ms':>10}{'p90 ms':>9}{'× baseline':>12}{'cpu ms':>8}{'db ms':>7}{'queries':>9}"
     if budget_ms is not None:
         header += f"{'budget':>10}"
     print(header)
@@ -180,12 +213,18 @@ def print_table(results: list[Result], *, title: str, budget_ms: float | None = 
     for result in results:
         ratio = result.median_ms / baseline.median_ms
         line = (
-            f"{result.label:<{width}}{result.median_ms:>10.2f}{result.p90_ms:>9.2f}{ratio:>11.1f}×{result.queries:>9}"
+            f"{result.label:<{width}}{result.median_ms:>10.2f}{result.p90_ms:>9.2f}{ratio:>11.1f}×"
+            f"{result.median_cpu_ms:>8.2f}{result.db_ms:>7.2f}{result.queries:>9}"
         )
         if budget_ms is not None and result is not baseline:
             ok = result.median_ms < budget_ms
             within = within and ok
             line += f"{'ok' if ok else 'OVER':>10}"
         print(line)
+    print(
+        "median/p90: wall-clock server time per request; cpu: the Python process's CPU time (median); "
+        "db: PostgreSQL planning + execution of the request's queries (EXPLAIN ANALYZE, median of 5); "
+        "queries: SQL statements per request."
+    )
     print()
     return within

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from .models import Cart, CartItem, Category, Eligibility, Merchant, Product
@@ -105,6 +106,27 @@ def cart_item_count(cart: Cart | None) -> int:
 # ---------------------------------------------------------------------------
 
 PER_PAGE = 24
+# What a product card shows (and Product.is_sellable needs): loading only these columns keeps
+# a listing page's model building cheap. A template reaching for another field would cost a
+# query per card, which the query-count tests catch.
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "price_cents",
+    "eligibility",
+    "image",
+    "active",
+    "merchant_id",
+    "category_id",
+    "merchant__id",
+    "merchant__name",
+    "merchant__slug",
+    "merchant__status",
+    "category__id",
+    "category__name",
+    "category__slug",
+)
 MAX_QUERY_LENGTH = 200
 MAX_PRICE_CENTS = 10_000_000
 SEARCH_CONFIG = "english"
@@ -257,9 +279,7 @@ def catalog_products(
     query: CatalogQuery, *, category: Category | None = None, merchant: Merchant | None = None
 ) -> QuerySet[Product]:
     """Sellable products matching the query, sorted; ``category``/``merchant`` pin a page's scope."""
-    products: QuerySet[Product] = (
-        Product.objects.sellable().select_related("merchant", "category").defer("search_vector")
-    )
+    products: QuerySet[Product] = Product.objects.sellable().select_related("merchant", "category").only(*CARD_FIELDS)
     if category is not None:
         products = products.filter(category=category)
     elif query.category:
@@ -354,16 +374,17 @@ def catalog_listing(
     """
     query = CatalogQuery.from_params(params)
     categories = list(Category.objects.order_by("ordering", "name"))
+    # Every active brand feeds the brand filter; only the featured ones need their description.
+    blurb = Case(When(featured=True, then=F("description")), default=Value(""), output_field=TextField())
     merchants = [
         MerchantChoice(*row)
-        for row in Merchant.objects.active().order_by("name").values_list("name", "slug", "featured", "description")
+        for row in Merchant.objects.active().order_by("name").values_list("name", "slug", "featured", blurb)
     ]
     if query.category and query.category not in {c.slug for c in categories}:
         query = replace(query, category="")
     if query.merchant and query.merchant not in {m.slug for m in merchants}:
         query = replace(query, merchant="")
-    paginator = Paginator(catalog_products(query, category=category, merchant=merchant), per_page)
-    page = paginator.get_page(query.page)
+    page = _paginate(catalog_products(query, category=category, merchant=merchant), query.page, per_page)
     return CatalogListing(
         query=query,
         page=page,
@@ -373,6 +394,29 @@ def catalog_listing(
         merchant=merchant,
         chips=_chips(query, categories, merchants, category=category, merchant=merchant),
     )
+
+
+def _paginate(products: QuerySet[Product], page: str, per_page: int) -> Page[Product]:
+    """The requested page, with the total count fetched in the same query.
+
+    A listing needs the page's rows and the total (for "1–24 of 9,400" and the
+    page links). One statement brings both: the count is an uncorrelated
+    subquery that PostgreSQL runs once. Only an empty page (no results, or a
+    page past the end) costs a second query, to find the last page.
+    """
+    number = int(page)
+    paginator: Paginator[Product] = Paginator(products, per_page)
+    if number >= 1 and not products.query.is_empty():
+        count_sql, count_params = products.order_by().values("pk").query.sql_with_params()
+        offset = (number - 1) * per_page
+        # The SQL is the ORM's own compilation of this queryset, its values still bound as parameters.
+        total = RawSQL(f"SELECT COUNT(*) FROM ({count_sql}) AS matches", count_params)  # noqa: S608, S611
+        rows = list(products.annotate(catalog_total=total)[offset : offset + per_page])
+        if rows:
+            # Paginator.count is a cached_property: give it the number we already have.
+            paginator.__dict__["count"] = rows[0].catalog_total
+            return Page(rows, number, paginator)
+    return paginator.get_page(number)
 
 
 def _chips(
@@ -415,7 +459,7 @@ def products_related(product: Product, *, limit: int = 4) -> list[Product]:
     return list(
         Product.objects.sellable()
         .select_related("merchant", "category")
-        .defer("search_vector")
+        .only(*CARD_FIELDS)
         .filter(merchant_id=product.merchant_id)
         .exclude(pk=product.pk)
         .order_by("name", "id")[:limit]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -151,3 +153,20 @@ def test_chips_link_to_the_listing_without_that_filter(catalog: Catalog) -> None
     assert chips["q"] == "?eligibility=lmn_required&max_price=500"
     assert chips["eligibility"] == "?q=sleep&max_price=500"
     assert chips["max_price"] == "?q=sleep&eligibility=lmn_required"
+
+
+def test_a_page_and_its_total_come_from_one_query(make_products: Any, django_assert_num_queries: Any) -> None:
+    make_products(50)
+    with django_assert_num_queries(3):  # categories, brands, then the page with its total
+        listing = catalog_listing({"page": "2"})
+        rows = list(listing.page)
+    assert listing.page.paginator.count == 50
+    assert listing.page.paginator.num_pages == 3
+    assert len(rows) == 24 and listing.page.start_index() == 25
+
+
+def test_an_empty_search_and_a_page_past_the_end_still_paginate(make_products: Any) -> None:
+    make_products(30)
+    assert catalog_listing({"q": "nothing-like-this"}).page.paginator.count == 0
+    past = catalog_listing({"page": "7"})
+    assert (past.page.number, past.page.paginator.count, len(past.page)) == (2, 30, 6)
