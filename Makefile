@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/flexlmn
 # What `make test` uses for `check --deploy`: production settings, made-up values.
 DEPLOY_ENV := DEBUG=0 SECRET_KEY=ci-only-deploy-check-key-7f3a9c1e5b2d4f6a8c0e2b4d6f8a1c3e5b7d9f ALLOWED_HOSTS=flexlmn.example SITE_URL=https://flexlmn.example PAYMENT_PROVIDER=stripe STRIPE_SECRET_KEY=sk_test_ci_only_made_up_0123456789 STRIPE_PUBLISHABLE_KEY=pk_test_ci_only_made_up_0123456789 STRIPE_WEBHOOK_SECRET=whsec_ci_only_made_up_0123456789
 
-.PHONY: run test lint format typecheck migrations-check deploy-check install install-dev postgres clean
+.PHONY: run test lint format typecheck migrations-check deploy-check install install-dev postgres chromium bench load clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ run: install
 postgres:
 	@scripts/ensure-postgres.sh
 
+# The browser tests (e2e/) drive Debian's Chromium; installed with apt when absent.
+chromium:
+	@scripts/ensure-chromium.sh
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -56,8 +60,16 @@ migrations-check: install-dev
 deploy-check: install-dev
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-test: install-dev postgres lint migrations-check deploy-check
+test: install-dev postgres chromium lint migrations-check deploy-check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest
+
+# Every script in benchmarks/ in one table (PostgreSQL databases flexlmn_bench* are created on first use).
+bench: install-dev postgres
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) benchmarks/run_all.py
+
+# 100 shoppers and 10 clinicians against gunicorn (2 workers) for 60 s on loopback.
+load: install-dev postgres
+	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) benchmarks/load/run.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -116,7 +116,8 @@ class ClinicianQueue:
 def clinician_queue(clinician: User, *, limit: int = 50) -> ClinicianQueue:
     now = timezone.now()
     states = clinician_signable_states(clinician)
-    available = claimable_cases(clinician, now).prefetch_related("categories")
+    # The queue never shows the answers: leave the large JSON columns in the database.
+    available = claimable_cases(clinician, now).prefetch_related("categories").defer("questions_snapshot", "answers")
     oldest = available.aggregate(oldest=Min("submitted_at"))["oldest"]
     rows = [
         QueueRow(
@@ -127,7 +128,11 @@ def clinician_queue(clinician: User, *, limit: int = 50) -> ClinicianQueue:
         )
         for case in available[:limit]
     ]
-    scoped = Consultation.objects.filter(state__in=states).prefetch_related("categories")
+    scoped = (
+        Consultation.objects.filter(state__in=states)
+        .prefetch_related("categories")
+        .defer("questions_snapshot", "answers")
+    )
     my_claims = list(
         scoped.filter(
             status=ConsultationStatus.IN_REVIEW, claimed_by=clinician, claimed_at__gte=now - claim_lapse()

@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -40,11 +38,16 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import setup_databases, teardown_databases
-from playwright.sync_api import Browser, Error as PlaywrightError, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
-from .support import CHROMIUM, LAUNCH_ARGS, LiveSite, Screens
+from .flows import sign_in, totp_secret_of
+from .support import CHROMIUM, LAUNCH_ARGS, OPEN_VISITORS, LiveSite, Screens, Visitor
 
 ROOT = Path(__file__).resolve().parent.parent
+# The demo people seed_demo creates (README, accounts/demo.py).
+DEMO_CLINICIAN = ("clinician@demo.flexlmn.example", "demo-clinician-pass-2026")
+DEMO_OPS = ("ops@demo.flexlmn.example", "demo-ops-pass-2026")
 SERVER_START_SECONDS = 60
 
 
@@ -85,17 +88,27 @@ def _tail(log: Path, lines: int = 40) -> str:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    # Each process leads its own group (start_new_session): stop it and its workers, nothing else.
+    """Stop a server and every process it started (each leads its own process group)."""
     # The tests are over: a short grace period, then no waiting for django-q's or gunicorn's
     # graceful shutdown (several seconds each), which would add nothing here.
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
+    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _disconnect_others() -> None:
+    """End database sessions the stopped processes left behind (a killed worker's backend lingers a moment)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
 
 
 def _seed(media_root: Path) -> None:
@@ -109,10 +122,10 @@ def e2e_database(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
     browser tests must not (their rows would stay in a transaction the live server never sees), so
     when e2e runs alone this creates it the same way, and destroys it afterwards."""
     with django_db_blocker.unblock():
-        if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():
+        if connection.settings_dict["NAME"] == connection.creation._get_test_db_name():  # type: ignore[attr-defined]
             yield
             return
-        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default": False})
     try:
         yield
     finally:
@@ -173,7 +186,7 @@ def site(e2e_database: None, django_db_blocker: Any, tmp_path_factory: pytest.Te
             )
         with worker_log.open("wb") as out:
             processes.append(
-                subprocess.Popen(  # noqa: S603 (fixed argv)
+                subprocess.Popen(
                     [sys.executable, "manage.py", "qcluster"],
                     cwd=ROOT,
                     env=env,
@@ -183,16 +196,22 @@ def site(e2e_database: None, django_db_blocker: Any, tmp_path_factory: pytest.Te
                 )
             )
         _wait_until_serving(url, processes[0], server_log)
-        live = LiveSite(
-            url=url, mail_dir=mail_dir, media_root=media_root, server_log=server_log, worker_log=worker_log
-        )
-        live.worker = processes[1]
+        live = LiveSite(url=url, mail_dir=mail_dir, media_root=media_root, server_log=server_log, worker_log=worker_log)
         yield live
     finally:
         for process in processes:
             _stop(process)
         with django_db_blocker.unblock():
+            _disconnect_others()
             call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_findings() -> None:
+    """Each test reports the findings of its own pages only (a shared browser may carry some over
+    from a journey that failed before it could report them)."""
+    for visitor in OPEN_VISITORS:
+        visitor.problems.clear()
 
 
 @pytest.fixture
@@ -234,15 +253,23 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def screens() -> Iterator[Screens]:
-    """Where screenshots go: $E2E_SCREENSHOT_DIR, else a temporary directory (CI never writes into the repo)."""
+def screens(tmp_path_factory: pytest.TempPathFactory) -> Screens:
+    """Where screenshots go: $E2E_SCREENSHOT_DIR (``make screenshots``), else pytest's temporary
+    directory for this run, so a plain test run never writes into the repository."""
     configured = os.environ.get("E2E_SCREENSHOT_DIR", "").strip()
-    if configured:
-        directory = Path(configured)
-        directory.mkdir(parents=True, exist_ok=True)
-        yield Screens(directory)
-        return
-    directory = Path(tempfile.mkdtemp(prefix="flexlmn-screenshots-"))
-    yield Screens(directory)
-    if not os.environ.get("E2E_KEEP_SCREENSHOTS"):
-        shutil.rmtree(directory, ignore_errors=True)
+    directory = Path(configured) if configured else tmp_path_factory.mktemp("screenshots")
+    directory.mkdir(parents=True, exist_ok=True)
+    return Screens(directory)
+
+
+@pytest.fixture(scope="session")
+def clinician(browser: Browser, site: LiveSite, screens: Screens, django_db_blocker: Any) -> Iterator[Visitor]:
+    """The demo clinician (Avery Chen, MD, licensed in 16 states), signed in once with a password
+    and a TOTP code computed from their authenticator's secret; every journey reuses the session."""
+    email, password = DEMO_CLINICIAN
+    with django_db_blocker.unblock():
+        secret = totp_secret_of(email)
+    visitor = Visitor(browser, site, screens, "clinician")
+    sign_in(visitor, email=email, password=password, totp_secret=secret)
+    yield visitor
+    visitor.close()

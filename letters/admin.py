@@ -106,10 +106,14 @@ class LetterAdmin(admin.ModelAdmin[Letter]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Letter]:
+        # One query for every listed letter's deliveries, not one per row.
+        return super().get_queryset(request).prefetch_related("deliveries")
+
     @admin.display(description="Email")
     def delivery_status(self, obj: Letter) -> str:
-        latest = obj.deliveries.order_by("-queued_at").first()
-        return latest.get_status_display() if latest else "—"
+        deliveries = sorted(obj.deliveries.all(), key=lambda d: d.queued_at, reverse=True)
+        return deliveries[0].get_status_display() if deliveries else "—"
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None

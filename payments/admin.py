@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
-from django.views.decorators.cache import never_cache
 
 from accounts.models import User
 
@@ -293,6 +293,7 @@ class CheckoutLineItemInline(ReadOnlyInline):
 @admin.register(CheckoutSession)
 class CheckoutSessionAdmin(ReadOnlyAdmin):
     list_display = ("id", "source", "merchant", "customer", "status", "expires_at", "created_at")
+    list_select_related = ("merchant", "customer")
     list_filter = ("status", "source")
     search_fields = ("id", "customer__email", "customer_email")
     inlines = (CheckoutLineItemInline,)
@@ -378,7 +379,6 @@ class MerchantAPIKeyAdmin(admin.ModelAdmin[MerchantAPIKey]):
             return "Active"
         return f"Works until {obj.revoked_at:%Y-%m-%d %H:%M}" if obj.is_usable() else "Revoked"
 
-    @never_cache
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -517,7 +517,6 @@ class MerchantWebhookEndpointAdmin(admin.ModelAdmin[MerchantWebhookEndpoint]):
         url = reverse("admin:payments_merchantwebhookdelivery_changelist") + f"?endpoint__id__exact={obj.pk}"
         return format_html('<a href="{}">{} deliveries</a>', url, obj.deliveries.count())
 
-    @never_cache
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -610,7 +609,7 @@ class MerchantWebhookDeliveryAdmin(admin.ModelAdmin[MerchantWebhookDelivery]):
     list_select_related = ("event", "endpoint")
     inlines = (AttemptInline,)
     actions = ("resend_action",)
-    readonly_fields = ("event", "event_type", "endpoint", "status", "attempt_count", "next_attempt_at", "retry_until", "last_attempt_at", "last_status_code", "last_error", "delivered_at", "failed_at", "created_at", "payload")  # fmt: skip
+    readonly_fields = ("event", "endpoint", "status", "attempt_count", "next_attempt_at", "retry_until", "last_attempt_at", "last_status_code", "last_error", "delivered_at", "failed_at", "created_at", "payload")  # fmt: skip
     fields = readonly_fields
     change_form_template = "payments/api/admin_delivery_change_form.html"
 
@@ -626,7 +625,14 @@ class MerchantWebhookDeliveryAdmin(admin.ModelAdmin[MerchantWebhookDelivery]):
 
     @admin.display(description="Payload (ids and statuses only)")
     def payload(self, obj: MerchantWebhookDelivery) -> str:
-        return format_html("<pre>{}</pre>", merchant_webhooks.event_body(obj.event).decode())
+        return format_html("<pre>{}</pre>", json.dumps(obj.event.payload, indent=2, sort_keys=True))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Nothing here is edited by hand: the only action is Resend.
+        extra = {**(extra_context or {}), "show_save": False, "show_save_and_continue": False}
+        return super().change_view(request, object_id, form_url, extra)
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

@@ -356,7 +356,8 @@ def _letters_already_told() -> list[str]:
 
 def retry_delay(attempt_number: int) -> timedelta:
     """1, 2, 4, 8 … minutes after attempt 1, 2, 3, 4 …, at most six hours apart."""
-    return min(FIRST_RETRY * (2 ** max(attempt_number - 1, 0)), MAX_RETRY_DELAY)
+    delay: timedelta = FIRST_RETRY * (2 ** max(attempt_number - 1, 0))
+    return min(delay, MAX_RETRY_DELAY)
 
 
 def _post(url: str, body: bytes, secret: str, event: MerchantEvent) -> tuple[int | None, str]:

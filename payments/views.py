@@ -96,10 +96,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 
 def _session_summary(session: CheckoutSession) -> dict[str, Any]:
+    from letters.selectors import covered_category_ids
+
     lines = list(session.line_items.all())
+    # A category that one of the shopper's valid letters covers needs no review: that order is
+    # charged at once, so the page must not promise a hold and a clinician.
+    covered = covered_category_ids(session.customer) if session.customer_id else set()
     groups: dict[str, list[Any]] = {}
     for line in lines:
-        if line.needs_letter:
+        if line.needs_letter and (line.category_id is None or line.category_id not in covered):
             groups.setdefault(line.category_name or "Other", []).append(line)
     return {
         "lines": lines,

@@ -57,17 +57,28 @@ def verify_stripe_event(*, payload: bytes, signature: str) -> dict[str, Any]:
         event = json.loads(text)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, IndexError) as exc:
         raise BadSignature(str(exc)) from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+    # Signed but malformed (Stripe never sends this): refused like a bad signature, never a 500.
+    if not isinstance(event, dict) or not all(_is_text(event.get(key)) for key in ("id", "type")):
         raise BadSignature("not an event")
     return event
 
 
+def _is_text(value: Any) -> bool:
+    # PostgreSQL refuses NUL in text columns.
+    return isinstance(value, str) and bool(value) and "\x00" not in value
+
+
 def _intent_id(event: dict[str, Any]) -> str:
-    obj = (event.get("data") or {}).get("object") or {}
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
+        return ""
     if event["type"].startswith("charge."):
         intent = obj.get("payment_intent")
-        return str(intent.get("id") if isinstance(intent, dict) else intent or "")
-    return str(obj.get("id") or "")
+        reference = intent.get("id") if isinstance(intent, dict) else intent
+    else:
+        reference = obj.get("id")
+    return reference if _is_text(reference) else ""
 
 
 def stripe_event_handle(*, event: dict[str, Any]) -> WebhookOutcome:

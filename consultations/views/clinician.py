@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role, User
@@ -147,6 +148,9 @@ def case_claim(request: HttpRequest, case_id: Any) -> HttpResponse:
     return redirect("consultations:case", case_id=case.pk)
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @never_cache
 @role_required(Role.CLINICIAN)
 @require_POST
@@ -168,6 +172,9 @@ def case_ask(request: HttpRequest, case_id: Any) -> HttpResponse:
     return redirect("consultations:clinician_queue")
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @never_cache
 @role_required(Role.CLINICIAN)
 @require_POST
@@ -198,6 +205,9 @@ def case_approve(request: HttpRequest, case_id: Any) -> HttpResponse:
     return redirect("consultations:clinician_queue")
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @never_cache
 @role_required(Role.CLINICIAN)
 @require_POST

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role, User
@@ -131,6 +132,9 @@ def _save_step(request: HttpRequest, consultation: Consultation, step: IntakeSte
         )
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @never_cache
 @role_required(Role.SHOPPER)
 @require_http_methods(["GET", "POST"])
@@ -202,6 +206,9 @@ def consultation_step(request: HttpRequest, consultation_id: Any, step: int) -> 
     return render(request, "consultations/patient/step.html", context, status=400 if form.is_bound else 200)
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @never_cache
 @role_required(Role.SHOPPER)
 @require_POST

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: log records made while any later middleware or view runs can be scrubbed of this request's POST data.
+    "flexlmn.logging.LogContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.RequestIdMiddleware",
@@ -151,6 +153,10 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # A card authorization is held about 7 days; the review deadline is the hold's expiry.
 PAYMENT_HOLD_DAYS = env_int("PAYMENT_HOLD_DAYS", 7)
 
+# States where only an MD or DO may sign a letter: a clinical policy set by
+# FlexLMN's medical director (consultations/conf.py), not a statement of law.
+CONSULTATIONS_PHYSICIAN_ONLY_STATES = env_list("CONSULTATIONS_PHYSICIAN_ONLY_STATES", ["AL", "AR", "MS"])
+
 # https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -226,9 +232,34 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 
+# Letter PDFs go to S3 (or any S3-compatible store) through django-storages when
+# AWS_STORAGE_BUCKET_NAME is set, else to MEDIA_ROOT on the local disk. The bucket
+# stays private: files are read through the storage API and served by a view.
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, else boto3's own chain (instance role).
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "location": env_str("AWS_LOCATION", "media"),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
 # https://whitenoise.readthedocs.io/en/stable/django.html
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -293,11 +324,37 @@ CONTENT_SECURITY_POLICY = {
 
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 # Only request metadata is logged, never bodies: health data must not reach logs.
+# flexlmn.logging scrubs every record anyway (the current request's posted values,
+# health-data key/value pairs, SSN-shaped numbers) as it is created and again in
+# each handler; see docs/SECURITY.md.
+LOGGING_CONFIG = "flexlmn.logging.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "scrub_health_data": {"()": "flexlmn.logging.HealthDataFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub_health_data"]},
+        # Error emails to ADMINS (none unless the ADMINS variable names them); plain text, no HTML copy.
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "scrub_health_data"],
+            "include_html": False,
+        },
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
+
+# https://docs.djangoproject.com/en/5.2/howto/error-reporting/
+# Error emails go to these addresses (comma-separated ADMINS); their reports never carry POST
+# values, cookies or local variables' values (flexlmn.logging.HealthDataExceptionReporterFilter).
+ADMINS = [("FlexLMN errors", address) for address in env_list("ADMINS")]
+DEFAULT_EXCEPTION_REPORTER_FILTER = "flexlmn.logging.HealthDataExceptionReporterFilter"

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Role
@@ -39,6 +40,9 @@ def corrections(request: HttpRequest) -> HttpResponse:
     return render(request, "letters/clinician/corrections.html", {"corrections": pending})
 
 
+# What is posted here is health data: error reports never show it (docs/SECURITY.md).
+@sensitive_variables()
+@sensitive_post_parameters()
 @role_required(Role.CLINICIAN)
 @never_cache
 @require_http_methods(["GET", "POST"])

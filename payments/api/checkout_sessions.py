@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Path, Query, Router, Status
+from ninja import P, Router, Status
+from ninja.params import HeaderEx, PathEx, QueryEx
 
 from consultations.models import Questionnaire
 from marketplace.models import Category, Eligibility, Merchant, Product
@@ -39,6 +40,11 @@ from .schemas import (
 )
 
 router = Router(tags=["Checkout sessions"])
+
+IDEMPOTENCY_HELP = (
+    "Any unique string (a UUID) per intended request: a retry with the same key and body answers the first "
+    "result again; the same key with another body answers 422."
+)
 
 _url_validator = URLValidator(schemes=["http", "https"])
 
@@ -103,8 +109,9 @@ def _inline_line(item: LineItemIn, merchant: Merchant, at: str) -> CheckoutLineI
                 "is required for an inline item (or give `product`, a synced product's reference)",
                 code="parameter_missing",
             )
-    assert item.name is not None and item.unit_price_cents is not None
-    if item.eligibility == Eligibility.NOT_ELIGIBLE:
+    assert item.name is not None and item.unit_price_cents is not None and item.eligibility is not None
+    eligibility = Eligibility(item.eligibility)
+    if eligibility == Eligibility.NOT_ELIGIBLE:
         raise invalid(
             f"{at}.eligibility", "HSA/FSA funds cannot pay for items that are not eligible", code="item_not_eligible"
         )
@@ -113,12 +120,12 @@ def _inline_line(item: LineItemIn, merchant: Merchant, at: str) -> CheckoutLineI
         validate_gtin(gtin)
     except ValidationError as exc:
         raise invalid(f"{at}.gtin", " ".join(exc.messages)) from None
-    if item.eligibility == Eligibility.AUTO_SUBSTANTIATION and not gtin:
+    if eligibility == Eligibility.AUTO_SUBSTANTIATION and not gtin:
         raise invalid(
             f"{at}.gtin", "is required for an auto-substantiated item (its IIAS GTIN)", code="parameter_missing"
         )
     category = _category(item.category, f"{at}.category") if item.category else None
-    if item.eligibility == Eligibility.LMN_REQUIRED:
+    if eligibility == Eligibility.LMN_REQUIRED:
         if category is None:
             raise invalid(
                 f"{at}.category",
@@ -137,7 +144,7 @@ def _inline_line(item: LineItemIn, merchant: Merchant, at: str) -> CheckoutLineI
         unit_price_cents=item.unit_price_cents,
         quantity=item.quantity,
         gtin=gtin,
-        eligibility=str(item.eligibility),
+        eligibility=str(eligibility),
     )
 
 
@@ -189,12 +196,7 @@ def create_checkout_session(
     request: HttpRequest,
     payload: CheckoutSessionCreate,
     response: HttpResponse,
-    idempotency_key: str | None = Header(
-        None,
-        alias=IDEMPOTENCY_HEADER,
-        description="Any unique string (a UUID) per intended session: a retry with the same key and body "
-        "answers the same session; the same key with another body answers 422.",
-    ),
+    idempotency_key: HeaderEx[str | None, P(alias=IDEMPOTENCY_HEADER, description=IDEMPOTENCY_HELP)] = None,
 ) -> Status[dict[str, Any]]:
     key = common.api_key(request)
     merchant = key.merchant
@@ -249,11 +251,11 @@ def create_checkout_session(
 )
 def list_checkout_sessions(
     request: HttpRequest,
-    limit: int = Query(common.DEFAULT_LIMIT, ge=1, le=common.MAX_LIMIT),
-    starting_after: str | None = Query(None, max_length=64, description="A session id: the page starts after it."),
-    status: SessionStatus | None = Query(None),  # noqa: B008
-    created_gte: datetime | None = Query(None, description="Created at or after (ISO 8601)."),  # noqa: B008
-    created_lte: datetime | None = Query(None, description="Created at or before (ISO 8601)."),  # noqa: B008
+    limit: QueryEx[int, P(ge=1, le=common.MAX_LIMIT)] = common.DEFAULT_LIMIT,
+    starting_after: QueryEx[str | None, P(max_length=64, description="A session id: the page starts after it.")] = None,
+    status: QueryEx[SessionStatus | None, P(description="The session's API status.")] = None,
+    created_gte: QueryEx[datetime | None, P(description="Created at or after (ISO 8601).")] = None,
+    created_lte: QueryEx[datetime | None, P(description="Created at or before (ISO 8601).")] = None,
 ) -> dict[str, Any]:
     key = common.api_key(request)
     sessions = session_queryset().filter(
@@ -303,7 +305,7 @@ def list_checkout_sessions(
 )
 def get_checkout_session(
     request: HttpRequest,
-    session_id: str = Path(..., max_length=64),
+    session_id: PathEx[str, P(description="The checkout session id.")],
 ) -> dict[str, Any]:
     return session_data(_get_session_for_key(request, session_id))
 
@@ -341,8 +343,8 @@ def refund_checkout_session(
     request: HttpRequest,
     payload: RefundCreate,
     response: HttpResponse,
-    session_id: str = Path(..., max_length=64),
-    idempotency_key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
+    session_id: PathEx[str, P(description="The checkout session id.")],
+    idempotency_key: HeaderEx[str | None, P(alias=IDEMPOTENCY_HEADER, description=IDEMPOTENCY_HELP)] = None,
 ) -> Status[dict[str, Any]]:
     key = common.api_key(request)
     session = _get_session_for_key(request, session_id)

@@ -9,12 +9,14 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, Query, Router, Status
+from ninja import P, Router, Status
+from ninja.params import HeaderEx, QueryEx
 
 from marketplace import services as marketplace
 from marketplace.models import Category, Product
 
 from . import common
+from .checkout_sessions import IDEMPOTENCY_HELP
 from .errors import ApiError, invalid
 from .idempotency import HEADER as IDEMPOTENCY_HEADER
 from .idempotency import idempotent
@@ -51,7 +53,7 @@ def upsert_product(
     request: HttpRequest,
     payload: ProductIn,
     response: HttpResponse,
-    idempotency_key: str | None = Header(None, alias=IDEMPOTENCY_HEADER),
+    idempotency_key: HeaderEx[str | None, P(alias=IDEMPOTENCY_HEADER, description=IDEMPOTENCY_HELP)] = None,
 ) -> Status[dict[str, Any]]:
     key = common.api_key(request)
     merchant = key.merchant
@@ -118,11 +120,11 @@ def upsert_product(
 )
 def list_products(
     request: HttpRequest,
-    limit: int = Query(common.DEFAULT_LIMIT, ge=1, le=common.MAX_LIMIT),
-    starting_after: str | None = Query(None, max_length=64, description="A product id: the page starts after it."),
-    eligibility: EligibilityValue | None = Query(None),  # noqa: B008
-    active: bool | None = Query(None),
-    merchant_reference: str | None = Query(None, max_length=100),
+    limit: QueryEx[int, P(ge=1, le=common.MAX_LIMIT)] = common.DEFAULT_LIMIT,
+    starting_after: QueryEx[str | None, P(max_length=64, description="A product id: the page starts after it.")] = None,
+    eligibility: QueryEx[EligibilityValue | None, P(description="Only products with this eligibility.")] = None,
+    active: QueryEx[bool | None, P(description="Only active (or inactive) products.")] = None,
+    merchant_reference: QueryEx[str | None, P(max_length=100, description="Your reference.")] = None,
 ) -> dict[str, Any]:
     merchant = common.merchant(request)
     products = _product_queryset().filter(merchant=merchant)

@@ -35,7 +35,8 @@ assert set(EligibilityValue.__args__) == set(Eligibility.values)  # type: ignore
 
 
 class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
+    # JSON types as documented: "12" is not an integer and "true" is not a boolean.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # --------------------------------------------------------------------------- checkout sessions

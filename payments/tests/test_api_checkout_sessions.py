@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def api(client: Client) -> ApiClient:
-    _merchant, secret = new_key(MerchantFactory(name="Restwell Labs"))
+    _merchant, secret = new_key(MerchantFactory(name="Dreamwell Co"))
     return ApiClient(client, secret)
 
 
@@ -45,7 +45,7 @@ def test_creating_a_session_answers_it_with_its_hosted_url(api: ApiClient) -> No
         "Digital thermometer",
         2_499,
         2,
-        "Restwell Labs",
+        "Dreamwell Co",
     )
     assert MerchantCheckout.objects.get(session=session).livemode is False
 
@@ -129,15 +129,39 @@ def _line(**fields: Any) -> dict[str, Any]:
         (session_payload(line_items=[]), "line_items", "parameter_invalid"),
         (session_payload(line_items=[_line(quantity=0)]), "line_items[0].quantity", "parameter_invalid"),
         (session_payload(line_items=[_line(quantity=100)]), "line_items[0].quantity", "parameter_invalid"),
-        (session_payload(line_items=[_line(unit_price_cents=0)]), "line_items[0].unit_price_cents", "parameter_invalid"),
-        (session_payload(line_items=[_line(unit_price_cents=12.5)]), "line_items[0].unit_price_cents", "parameter_invalid"),
-        (session_payload(line_items=[_line(unit_price_cents="12")]), "line_items[0].unit_price_cents", "parameter_invalid"),
+        (
+            session_payload(line_items=[_line(unit_price_cents=0)]),
+            "line_items[0].unit_price_cents",
+            "parameter_invalid",
+        ),
+        (
+            session_payload(line_items=[_line(unit_price_cents=12.5)]),
+            "line_items[0].unit_price_cents",
+            "parameter_invalid",
+        ),
+        (
+            session_payload(line_items=[_line(unit_price_cents="12")]),
+            "line_items[0].unit_price_cents",
+            "parameter_invalid",
+        ),
         (session_payload(line_items=[_line(name=None)]), "line_items[0].name", "parameter_missing"),
-        (session_payload(line_items=[_line(eligibility="sometimes")]), "line_items[0].eligibility", "parameter_invalid"),
-        (session_payload(line_items=[_line(eligibility="not_eligible")]), "line_items[0].eligibility", "item_not_eligible"),
+        (
+            session_payload(line_items=[_line(eligibility="sometimes")]),
+            "line_items[0].eligibility",
+            "parameter_invalid",
+        ),
+        (
+            session_payload(line_items=[_line(eligibility="not_eligible")]),
+            "line_items[0].eligibility",
+            "item_not_eligible",
+        ),
         (session_payload(line_items=[_line(gtin="12345")]), "line_items[0].gtin", "parameter_invalid"),
         (session_payload(line_items=[_line(gtin=None)]), "line_items[0].gtin", "parameter_missing"),
-        (session_payload(line_items=[_line(eligibility="lmn_required")]), "line_items[0].category", "parameter_missing"),
+        (
+            session_payload(line_items=[_line(eligibility="lmn_required")]),
+            "line_items[0].category",
+            "parameter_missing",
+        ),
         (session_payload(line_items=[_line(category="gadgets")]), "line_items[0].category", "category_unknown"),
         (session_payload(line_items=[_line(product="RING-3")]), "line_items[0].name", "parameter_invalid"),
         (session_payload(line_items=[_line(colour="red")]), "line_items[0].colour", "parameter_invalid"),
@@ -183,7 +207,7 @@ def test_a_letter_item_needs_a_category_with_a_consultation(api: ApiClient) -> N
 
 
 def test_a_suspended_merchant_cannot_create_sessions(client: Client) -> None:
-    merchant, secret = new_key(MerchantFactory(status=MerchantStatus.SUSPENDED))
+    _merchant, secret = new_key(MerchantFactory(status=MerchantStatus.SUSPENDED))
     response = ApiClient(client, secret).post("/checkout_sessions", session_payload())
     assert response.status_code == 403
     assert error_of(response)["code"] == "merchant_inactive"
@@ -210,7 +234,7 @@ def test_another_merchants_session_answers_404(api: ApiClient, client: Client) -
 
 def test_a_test_key_does_not_see_live_sessions(api: ApiClient, client: Client) -> None:
     created = api.post("/checkout_sessions", session_payload()).json()
-    _merchant, live_secret = new_key(_merchant(api), mode="live")
+    _same, live_secret = new_key(_merchant(api), mode="live")
     live = ApiClient(client, live_secret)
     assert live.get(f"/checkout_sessions/{created['id']}").status_code == 404
     live_created = live.post("/checkout_sessions", session_payload()).json()
@@ -218,7 +242,9 @@ def test_a_test_key_does_not_see_live_sessions(api: ApiClient, client: Client) -
     assert [s["id"] for s in live.get("/checkout_sessions").json()["data"]] == [live_created["id"]]
 
 
-def test_a_flex_shop_session_is_not_visible_through_the_api(api: ApiClient, shopper: Any, make_session: Any, catalog: Any) -> None:
+def test_a_flex_shop_session_is_not_visible_through_the_api(
+    api: ApiClient, shopper: Any, make_session: Any, catalog: Any
+) -> None:
     session = make_session(shopper, (catalog["auto"], 1))
     assert api.get(f"/checkout_sessions/{session.pk}").status_code == 404
 
@@ -295,7 +321,10 @@ def test_listing_runs_a_fixed_number_of_queries(api: ApiClient, django_assert_ma
 
 def test_line_items_are_snapshots(api: ApiClient) -> None:
     product = ProductFactory(
-        merchant=_merchant(api), eligibility=Eligibility.AUTO_SUBSTANTIATION, gtin=make_gtin(7), merchant_reference="T-1"
+        merchant=_merchant(api),
+        eligibility=Eligibility.AUTO_SUBSTANTIATION,
+        gtin=make_gtin(7),
+        merchant_reference="T-1",
     )
     created = api.post("/checkout_sessions", session_payload(line_items=[{"product": "T-1"}])).json()
     product.price_cents = 1

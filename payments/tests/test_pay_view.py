@@ -103,6 +103,24 @@ def test_a_letter_order_is_authorized_and_waits_for_review(
     assert order.payments.get().amount_captured_cents == 0
 
 
+def test_a_letter_item_that_a_valid_letter_covers_is_charged_now_and_promises_no_review(
+    shopper_client: Client, make_session, shopper: User, catalog
+) -> None:
+    from letters.tests.factories import LetterFactory
+
+    LetterFactory(consultation__patient=shopper, categories=[catalog["lmn"].category])
+    session = make_session(shopper, (catalog["lmn"], 1))
+    url = _url(session)
+    shopper_client.post(url, DETAILS_POST)
+    body = shopper_client.get(url).content.decode()
+    assert "Pay $649.00" in body
+    assert "charged <strong>$649.00</strong> now" in body
+    assert "Authorize" not in body
+    assert "Letter of Medical Necessity needed" not in body
+    shopper_client.post(url, CARD_POST)
+    assert Order.objects.get().status == OrderStatus.CONFIRMED
+
+
 def test_the_pay_page_sends_the_shopper_to_the_next_step_when_it_is_elsewhere(
     shopper_client: Client, session: CheckoutSession
 ) -> None:
