@@ -160,7 +160,7 @@ def site(e2e_database: None, django_db_blocker: Any, tmp_path_factory: pytest.Te
     try:
         with server_log.open("wb") as out:
             processes.append(
-                subprocess.Popen(  # noqa: S603 (fixed argv)
+                subprocess.Popen(
                     [
                         str(bin_dir / "gunicorn"),
                         "flexlmn.wsgi:application",

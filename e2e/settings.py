@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from flexlmn.settings.test import *  # noqa: F403
-from flexlmn.settings.test import Q_CLUSTER
+from flexlmn.settings.test import LOGGING, Q_CLUSTER
 
 SITE_URL = os.environ["E2E_SITE_URL"].rstrip("/")
 
@@ -36,11 +36,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 Q_CLUSTER = {**Q_CLUSTER, "sync": False, "orm": "default", "workers": 1, "poll": 0.2}
 Q_CLUSTER.pop("redis", None)
 
+# The project's logging (with its health-data scrubbing), quieter: warnings, and what the queue did.
 LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"django_q": {"level": "INFO"}, "django.request": {"level": "ERROR"}},
+    **LOGGING,
+    "root": {**LOGGING["root"], "level": "WARNING"},
+    "loggers": {**LOGGING["loggers"], "django_q": {"level": "INFO"}},
 }

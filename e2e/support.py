@@ -40,7 +40,7 @@ AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 # Playwright's waits, in milliseconds: pages answer in well under a second here.
 TIMEOUT_MS = 15_000
 # A password that passes every validator (12+ characters, not common, not numeric).
-PASSWORD = "Juniper-lantern-2046"  # noqa: S105 (made-up test people)
+PASSWORD = "Juniper-lantern-2046"
 TEST_CARD = "4242 4242 4242 4242"
 
 _MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"

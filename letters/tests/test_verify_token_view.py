@@ -66,7 +66,7 @@ def test_a_valid_letter_shows_the_minimum_and_no_health_data(
     assert letter.pdf_sha256 in html
     assert_no_health_data(html, letter)
     assert "no-store" in response["Cache-Control"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_an_expired_letter_is_genuine_but_expired(client: Client, shopper: User) -> None:

@@ -29,8 +29,10 @@ _MULTIPART_OVERHEAD = 64 * 1024
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The token is in the URL: never send it on as a Referer, and keep the page out of search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: never send it to another site as a Referer ("same-origin",
+    # not "no-referrer": with no-referrer Chromium posts our own forms with
+    # ``Origin: null`` and Django's CSRF check refuses them), and keep the page out of search engines.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
