@@ -46,6 +46,7 @@ chromium:
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -c pyproject.toml -r . --severity-level medium -q
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

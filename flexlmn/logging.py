@@ -218,7 +218,10 @@ class HealthDataExceptionReporterFilter(SafeExceptionReporterFilter):
             return {}
         if not self.is_active(request):
             return super().get_post_parameters(request)
-        cleansed = request.POST.copy()
+        try:
+            cleansed = request.POST.copy()
+        except Exception:  # a body that cannot be parsed (the reason for the error, perhaps): nothing to list
+            return {}
         for key in cleansed:
             cleansed.setlist(key, [self.cleansed_substitute])
         return cleansed

@@ -410,7 +410,7 @@ def _paginate(products: QuerySet[Product], page: str, per_page: int) -> Page[Pro
         count_sql, count_params = products.order_by().values("pk").query.sql_with_params()
         offset = (number - 1) * per_page
         # The SQL is the ORM's own compilation of this queryset, its values still bound as parameters.
-        total = RawSQL(f"SELECT COUNT(*) FROM ({count_sql}) AS matches", count_params)  # noqa: S608, S611
+        total = RawSQL(f"SELECT COUNT(*) FROM ({count_sql}) AS matches", count_params)  # noqa: S608, S611  # nosec B608 B611 - the ORM's own SQL, values bound
         rows = list(products.annotate(catalog_total=total)[offset : offset + per_page])
         if rows:
             # Paginator.count is a cached_property: give it the number we already have.

@@ -78,7 +78,7 @@ def _intent_id(event: dict[str, Any]) -> str:
         reference = intent.get("id") if isinstance(intent, dict) else intent
     else:
         reference = obj.get("id")
-    return reference if _is_text(reference) else ""
+    return reference if isinstance(reference, str) and _is_text(reference) else ""
 
 
 def stripe_event_handle(*, event: dict[str, Any]) -> WebhookOutcome:

@@ -21,8 +21,8 @@ Q_CLUSTER = {
     "orm": "default",
     "workers": 1,
     "poll": 0.1,
-    "timeout": 8,
-    "retry": 10,
+    "timeout": 5,
+    "retry": 6,
     "max_attempts": 3,
 }
 Q_CLUSTER.pop("redis", None)

