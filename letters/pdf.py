@@ -15,6 +15,7 @@ bytes, so a letter's SHA-256 identifies it.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import html
 import itertools
@@ -169,7 +170,7 @@ class _SectionHeading(Flowable):
         canvas.line(0, 0, self.width, 0)
 
 
-class BaseLetterRenderer:
+class BaseLetterRenderer(abc.ABC):
     """Machinery shared by letter layouts: geometry, fonts, page hooks, numbering.
 
     A renderer instance keeps the letter being rendered on ``self.content``
@@ -321,8 +322,8 @@ class BaseLetterRenderer:
         """Draw what every later page has around the story: continuation header and footer."""
         self._draw_footer(canvas)
 
-    def _draw_footer(self, canvas: Canvas) -> None:
-        pass
+    def _draw_footer(self, canvas: Canvas) -> None:  # noqa: B027 - an optional hook, empty by default
+        """Draw a footer on every page; renderers without one leave this as is."""
 
     # -- document -----------------------------------------------------------
 
@@ -356,8 +357,9 @@ class BaseLetterRenderer:
             )
         ]
 
+    @abc.abstractmethod
     def _get_story(self, doc: BaseDocTemplate) -> list[Flowable]:
-        raise NotImplementedError
+        """The letter's body: each concrete renderer lays out its own content."""
 
     def _canvas_maker(self) -> Callable[..., Canvas]:
         return partial(
