@@ -30,13 +30,12 @@ from letters.content import (
 )
 from letters.pdf import (
     LetterRenderer,
-    _qr_penalty,
-    _QrCode,
     escape,
     format_date,
     pdf_sha256,
     render_letter,
 )
+from letters.qr import QrCode, qr_penalty
 
 TOKEN = "Zq3xK9vN2mL7pR4sT8wY1bC6dF0gH5jA-kE_uQ2iO9c"
 
@@ -230,7 +229,7 @@ def test_verification_qr_code_encodes_the_verification_url() -> None:
     renderer._init()
 
     qr_codes = [
-        flowable for flowable in _walk(renderer._verification_block(_FakeDoc())) if isinstance(flowable, _QrCode)
+        flowable for flowable in _walk(renderer._verification_block(_FakeDoc())) if isinstance(flowable, QrCode)
     ]
 
     assert [qr.value for qr in qr_codes] == [content.verification_url]
@@ -242,10 +241,10 @@ def test_qr_matrix_is_the_one_reportlabs_widget_makes() -> None:
         widget = QrCodeWidget(url, barLevel="M")
         widget.qr.make()
 
-        assert _QrCode(url, size=80).modules() == [list(map(bool, row)) for row in widget.qr.modules], url
+        assert QrCode(url, size=80).modules() == [list(map(bool, row)) for row in widget.qr.modules], url
 
 
-def test_qr_penalty_scores_every_mask_as_reportlab_does() -> None:
+def testqr_penalty_scores_every_mask_as_reportlab_does() -> None:
     # URLs of many lengths, so several QR versions, row lengths and patterns are covered.
     for n in range(30):
         token = hashlib.sha256(str(n).encode()).hexdigest()
@@ -254,7 +253,7 @@ def test_qr_penalty_scores_every_mask_as_reportlab_does() -> None:
         qr.version = qr.calculate_version()
         for mask in range(8):
             qr.makeImpl(True, mask)
-            assert _qr_penalty(qr.modules) == QRUtil.getLostPoint(qr), (url, mask)
+            assert qr_penalty(qr.modules) == QRUtil.getLostPoint(qr), (url, mask)
 
 
 # -- determinism ---------------------------------------------------------------
