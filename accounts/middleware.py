@@ -39,6 +39,9 @@ class RequestIdMiddleware:
         return response
 
 
+LAST_SEEN_RESOLUTION_SECONDS = 30
+
+
 class PrivilegedSessionMiddleware:
     """End clinician and ops sessions after 15 idle minutes or 12 hours."""
 
@@ -72,7 +75,10 @@ class PrivilegedSessionMiddleware:
                 )
                 login_url = reverse("account_login")
                 return HttpResponseRedirect(f"{login_url}?{urlencode({'next': request.get_full_path()})}")
-            request.session[SESSION_LAST_SEEN] = now
+            # Written at most every LAST_SEEN_RESOLUTION seconds, so a busy clinician's every page view is not also
+            # a session write; the idle limit is then measured from up to that much earlier (never later).
+            if now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS or SESSION_LAST_SEEN not in request.session:
+                request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
 
 

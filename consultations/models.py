@@ -407,6 +407,12 @@ class Consultation(models.Model):
             models.Index(fields=["status", "review_deadline"]),
             models.Index(fields=["patient", "-created_at"]),
             models.Index(fields=["claimed_by", "status"]),
+            # The queue's order, over the cases a clinician can claim: page 1 reads 50 index entries, no sort.
+            models.Index(
+                fields=["review_deadline", "submitted_at", "id"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="consultation_queue_order",
+            ),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(

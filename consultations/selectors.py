@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, prefetch_related_objects
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 
 from .conf import answer_reservation, claim_lapse, physician_only_states
 from .models import (
+    PHYSICIAN_CREDENTIALS,
     CategoryClinicalTemplate,
-    ClinicianProfile,
     Consultation,
     ConsultationStatus,
     License,
@@ -29,12 +30,17 @@ def clinician_signable_states(user: User | Any) -> frozenset[str]:
     physician credential where the policy asks for one."""
     if not getattr(user, "is_authenticated", False) or not user.is_clinician:
         return frozenset()
-    profile = ClinicianProfile.objects.filter(user=user, active=True).first()
-    if profile is None:
-        return frozenset()
-    states = set(License.objects.valid().filter(clinician=profile).values_list("state", flat=True))
-    if not profile.is_physician:
-        states -= physician_only_states()
+    # One query: the licenses with their (active) profile's credential.
+    rows = (
+        License.objects.valid()
+        .filter(clinician__user=user, clinician__active=True)
+        .values_list("state", "clinician__credential")
+    )
+    states = set()
+    physician_only = physician_only_states()
+    for state, credential in rows:
+        if credential in PHYSICIAN_CREDENTIALS or state not in physician_only:
+            states.add(state)
     return frozenset(states)
 
 
@@ -58,27 +64,60 @@ def available_to_claim_q(clinician: User, now: datetime) -> Q:
     return (submitted | lapsed) & not_overdue
 
 
-def claimable_cases(clinician: User, now: datetime | None = None) -> QuerySet[Consultation]:
-    """What "Review next" picks from, most urgent deadline first."""
+def claimable_cases(
+    clinician: User, now: datetime | None = None, *, states: frozenset[str] | None = None
+) -> QuerySet[Consultation]:
+    """What "Review next" picks from, most urgent deadline first (``states``: the clinician's, when known)."""
     now = now or timezone.now()
+    states = clinician_signable_states(clinician) if states is None else states
     return (
         Consultation.objects.filter(available_to_claim_q(clinician, now))
-        .filter(state__in=clinician_signable_states(clinician))
+        .filter(state__in=states)
         .exclude(patient=clinician)
         .order_by(F("review_deadline").asc(nulls_last=True), "submitted_at", "id")
     )
 
 
+def duration_display(span: timedelta | None) -> str:
+    """Compact, for the dashboard: "5 d 18 h", "3 h 12 min", "12 min" ("—" when unknown)."""
+    if span is None:
+        return "—"
+    minutes = max(int(span.total_seconds() // 60), 0)
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
 @dataclass(frozen=True)
 class QueueRow:
+    """One waiting case as the queue shows it, its texts prepared here rather than by template filters."""
+
     consultation: Consultation
     time_left: timedelta | None
     waited: timedelta | None
     reserved_for_me: bool
+    url: str = ""
+    category_names: str = ""
 
     @property
     def is_urgent(self) -> bool:
         return self.time_left is not None and self.time_left < timedelta(hours=24)
+
+    @property
+    def time_left_display(self) -> str:
+        return duration_display(self.time_left)
+
+    @property
+    def waited_display(self) -> str:
+        return duration_display(self.waited)
+
+    @property
+    def deadline_title(self) -> str:
+        deadline = self.consultation.review_deadline
+        return timezone.localtime(deadline).strftime("%b %-d, %Y %-I:%M %p %Z") if deadline else ""
 
 
 @dataclass(frozen=True)
@@ -96,17 +135,7 @@ class ClinicianQueue:
 
     @property
     def oldest_wait_display(self) -> str:
-        """Compact, for the dashboard tile: "5 d 18 h", "3 h 12 min", "12 min"."""
-        wait = self.oldest_wait
-        if wait is None:
-            return "—"
-        minutes = int(wait.total_seconds() // 60)
-        days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
-        if days:
-            return f"{days} d {hours} h"
-        if hours:
-            return f"{hours} h {mins} min"
-        return f"{mins} min"
+        return duration_display(self.oldest_wait)
 
     @property
     def state_names(self) -> list[str]:
@@ -114,41 +143,45 @@ class ClinicianQueue:
 
 
 def clinician_queue(clinician: User, *, limit: int = 50) -> ClinicianQueue:
+    """The queue page in five queries whatever the queue's length (states, totals, rows, own cases, categories)."""
     now = timezone.now()
     states = clinician_signable_states(clinician)
+    available = claimable_cases(clinician, now, states=states)
+    totals = available.aggregate(oldest=Min("submitted_at"), waiting=Count("id"))
     # The queue never shows the answers: leave the large JSON columns in the database.
-    available = claimable_cases(clinician, now).prefetch_related("categories").defer("questions_snapshot", "answers")
-    oldest = available.aggregate(oldest=Min("submitted_at"))["oldest"]
+    light = ("questions_snapshot", "answers", "treatment_plan", "relevant_history", "justification")
+    cases = list(available.defer(*light)[:limit])
+    # The clinician's own claims and questions to patients: few rows, one query for both lists.
+    own = list(
+        Consultation.objects.filter(state__in=states, claimed_by=clinician)
+        .filter(
+            Q(status=ConsultationStatus.IN_REVIEW, claimed_at__gte=now - claim_lapse())
+            | Q(status=ConsultationStatus.NEEDS_INFO)
+        )
+        .defer(*light)
+        .order_by(F("review_deadline").asc(nulls_last=True), "id")
+    )
+    prefetch_related_objects([*cases, *own], "categories")
+    # The case URL differs only by its id: reverse once, format per row.
+    marker = "00000000-0000-0000-0000-000000000000"
+    url_pattern = reverse("consultations:case", args=[marker])
     rows = [
         QueueRow(
             consultation=case,
             time_left=case.review_deadline - now if case.review_deadline else None,
             waited=now - case.submitted_at if case.submitted_at else None,
             reserved_for_me=case.claimed_by_id == clinician.pk and case.status == ConsultationStatus.SUBMITTED,
+            url=url_pattern.replace(marker, str(case.pk)),
+            category_names=", ".join(category.name for category in case.categories.all()),
         )
-        for case in available[:limit]
+        for case in cases
     ]
-    scoped = (
-        Consultation.objects.filter(state__in=states)
-        .prefetch_related("categories")
-        .defer("questions_snapshot", "answers")
-    )
-    my_claims = list(
-        scoped.filter(
-            status=ConsultationStatus.IN_REVIEW, claimed_by=clinician, claimed_at__gte=now - claim_lapse()
-        ).order_by(F("review_deadline").asc(nulls_last=True))
-    )
-    waiting = list(
-        scoped.filter(status=ConsultationStatus.NEEDS_INFO, claimed_by=clinician).order_by(
-            F("review_deadline").asc(nulls_last=True)
-        )
-    )
     return ClinicianQueue(
         rows=rows,
-        my_claims=my_claims,
-        waiting_for_patient=waiting,
-        waiting_count=available.count(),
-        oldest_submitted_at=oldest,
+        my_claims=[case for case in own if case.status == ConsultationStatus.IN_REVIEW],
+        waiting_for_patient=[case for case in own if case.status == ConsultationStatus.NEEDS_INFO],
+        waiting_count=totals["waiting"],
+        oldest_submitted_at=totals["oldest"],
         states=states,
     )
 
@@ -200,8 +233,31 @@ class CaseProduct:
     quantity: int
 
 
+def case_categories(consultation: Consultation) -> list[Any]:
+    """The consultation's categories in catalog order (no query when ``categories`` was prefetched)."""
+    return sorted(consultation.categories.all(), key=lambda category: (category.ordering, category.name))
+
+
+def _clinical_templates(consultation: Consultation) -> dict[Any, CategoryClinicalTemplate]:
+    """The categories' clinical templates by category id, fetched once per consultation object."""
+    cached: dict[Any, CategoryClinicalTemplate] | None = getattr(consultation, "_clinical_templates_cache", None)
+    if cached is None:
+        ids = [category.pk for category in consultation.categories.all()]
+        cached = {t.category_id: t for t in CategoryClinicalTemplate.objects.filter(category_id__in=ids)}
+        consultation._clinical_templates_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def consultation_products(consultation: Consultation) -> list[CaseProduct]:
     """The letter-needing products under review: from the order once it exists, else from the checkout."""
+    cached: list[CaseProduct] | None = getattr(consultation, "_case_products_cache", None)
+    if cached is None:
+        cached = _consultation_products(consultation)
+        consultation._case_products_cache = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _consultation_products(consultation: Consultation) -> list[CaseProduct]:
     category_ids = {category.pk for category in consultation.categories.all()}
     lines: Any
     if consultation.order is not None:
@@ -242,11 +298,10 @@ def patient_letters(consultation: Consultation) -> QuerySet[Any]:
 def icd10_options(consultation: Consultation) -> list[tuple[str, str]]:
     """The ICD-10 codes of the consultation's categories, in category order, each once."""
     options: dict[str, str] = {}
-    templates = CategoryClinicalTemplate.objects.filter(category__in=consultation.categories.all()).order_by(
-        "category__ordering", "category__name"
-    )
-    for template in templates:
-        for item in template.icd10_codes:
+    templates = _clinical_templates(consultation)
+    for category in case_categories(consultation):
+        template = templates.get(category.pk)
+        for item in template.icd10_codes if template else []:
             options.setdefault(item["code"], item["description"])
     return list(options.items())
 
@@ -271,8 +326,8 @@ class ApprovalDraft:
 def approval_draft(consultation: Consultation) -> ApprovalDraft:
     """The approval form pre-filled from the categories' templates and the patient's answers."""
     products = consultation_products(consultation)
-    categories = list(consultation.categories.order_by("ordering", "name"))
-    templates = {t.category_id: t for t in CategoryClinicalTemplate.objects.filter(category__in=categories)}
+    categories = case_categories(consultation)
+    templates = _clinical_templates(consultation)
     base_values = {
         "categories": ", ".join(c.name for c in categories),
         "age": str(consultation.age or ""),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
@@ -17,6 +19,8 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from .models import Cart, CartItem, Category, Eligibility, Merchant, Product
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -359,6 +363,41 @@ class CatalogListing:
         return list(self.page.paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1))
 
 
+# The category strip and the brand filter are the same on every listing page and change only when ops edit a
+# category or a merchant (marketplace.signals forgets them then); between edits they come from the cache.
+CATALOG_NAVIGATION_CACHE_KEY = "marketplace:catalog-navigation:v1"
+CATALOG_NAVIGATION_TTL_SECONDS = 300
+
+
+def catalog_navigation() -> tuple[list[Category], list[MerchantChoice]]:
+    """The categories in shop order and every active brand (name order), cached between catalog edits."""
+    cached = _cache_call(cache.get, CATALOG_NAVIGATION_CACHE_KEY)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    categories = list(Category.objects.order_by("ordering", "name"))
+    # Every active brand feeds the brand filter; only the featured ones need their description.
+    blurb = Case(When(featured=True, then=F("description")), default=Value(""), output_field=TextField())
+    merchants = [
+        MerchantChoice(*row)
+        for row in Merchant.objects.active().order_by("name").values_list("name", "slug", "featured", blurb)
+    ]
+    _cache_call(cache.set, CATALOG_NAVIGATION_CACHE_KEY, (categories, merchants), CATALOG_NAVIGATION_TTL_SECONDS)
+    return categories, merchants
+
+
+def catalog_navigation_forget() -> None:
+    _cache_call(cache.delete, CATALOG_NAVIGATION_CACHE_KEY)
+
+
+def _cache_call(method: Callable[..., Any], *args: Any) -> Any:
+    """The cache is a speed-up here: when it is unreachable the shop reads the database and edits still save."""
+    try:
+        return method(*args)
+    except Exception:  # Redis, database or file cache errors alike
+        logger.warning("Cache unavailable for the catalog navigation; reading the database.", exc_info=True)
+        return None
+
+
 def catalog_listing(
     params: Mapping[str, Any],
     *,
@@ -373,13 +412,7 @@ def catalog_listing(
     the end shows the last page.
     """
     query = CatalogQuery.from_params(params)
-    categories = list(Category.objects.order_by("ordering", "name"))
-    # Every active brand feeds the brand filter; only the featured ones need their description.
-    blurb = Case(When(featured=True, then=F("description")), default=Value(""), output_field=TextField())
-    merchants = [
-        MerchantChoice(*row)
-        for row in Merchant.objects.active().order_by("name").values_list("name", "slug", "featured", blurb)
-    ]
+    categories, merchants = catalog_navigation()
     if query.category and query.category not in {c.slug for c in categories}:
         query = replace(query, category="")
     if query.merchant and query.merchant not in {m.slug for m in merchants}:

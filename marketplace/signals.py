@@ -1,4 +1,4 @@
-"""Merge the anonymous cart into the user's cart when they sign in.
+"""Merge the anonymous cart into the user's cart when they sign in; forget the cached catalog navigation on edits.
 
 A ``user_logged_in`` receiver rather than allauth's adapter: it runs for every
 way of signing in (allauth's login, login after email confirmation or signup,
@@ -12,9 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from .models import Category, Merchant
+from .selectors import catalog_navigation_forget
 from .services import SESSION_CART_ID, cart_merge_into_user
 
 
@@ -26,3 +30,14 @@ def merge_session_cart(sender: Any, request: HttpRequest | None, user: Any, **kw
     cart_id = session.pop(SESSION_CART_ID, None)
     if cart_id:
         cart_merge_into_user(session_key=None, cart_id=cart_id, user=user)
+
+
+@receiver(post_save, sender=Category, dispatch_uid="marketplace.category_saved")
+@receiver(post_delete, sender=Category, dispatch_uid="marketplace.category_deleted")
+@receiver(post_save, sender=Merchant, dispatch_uid="marketplace.merchant_saved")
+@receiver(post_delete, sender=Merchant, dispatch_uid="marketplace.merchant_deleted")
+def forget_catalog_navigation(sender: Any, **kwargs: Any) -> None:
+    # Now, so this transaction's own pages see the edit, and again after commit, in case another request cached
+    # the old lists while this transaction was still open.
+    catalog_navigation_forget()
+    transaction.on_commit(catalog_navigation_forget)

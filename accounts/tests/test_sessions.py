@@ -44,3 +44,20 @@ def test_shopper_sessions_are_not_cut_after_fifteen_minutes(client: Client, shop
         client.get("/")
         clock.tick(dt.timedelta(hours=2))
         assert client.get("/").context["user"] == shopper
+
+
+def test_a_busy_clinicians_activity_is_written_to_the_session_at_most_every_half_minute(
+    client: Client, clinician: User
+) -> None:
+    from accounts.middleware import LAST_SEEN_RESOLUTION_SECONDS, SESSION_LAST_SEEN
+
+    with freeze_time(START) as clock:
+        client.force_login(clinician)
+        assert client.get("/clinician/").status_code == 200
+        first = client.session[SESSION_LAST_SEEN]
+        clock.tick(dt.timedelta(seconds=LAST_SEEN_RESOLUTION_SECONDS - 5))
+        assert client.get("/clinician/").status_code == 200
+        assert client.session[SESSION_LAST_SEEN] == first
+        clock.tick(dt.timedelta(seconds=10))
+        assert client.get("/clinician/").status_code == 200
+        assert client.session[SESSION_LAST_SEEN] == first + LAST_SEEN_RESOLUTION_SECONDS + 5

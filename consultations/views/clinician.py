@@ -22,6 +22,7 @@ from ..models import Consultation, ConsultationStatus
 from ..selectors import (
     answered_questionnaires,
     approval_draft,
+    case_categories,
     clinician_signable_states,
     consultation_products,
     earlier_consultations,
@@ -51,9 +52,9 @@ def _clinician(request: HttpRequest) -> User:
 def _get_case_for_clinician(request: HttpRequest, case_id: Any) -> Consultation:
     """A case from a state where this clinician may sign; any other answers 404."""
     case = get_object_or_404(
-        Consultation.objects.select_related("patient", "claimed_by", "decided_by", "order").exclude(
-            status__in=HIDDEN_STATUSES
-        ),
+        Consultation.objects.select_related("patient", "claimed_by", "decided_by", "order", "checkout_session")
+        .prefetch_related("categories")
+        .exclude(status__in=HIDDEN_STATUSES),
         pk=case_id,
     )
     if case.state not in clinician_signable_states(request.user):
@@ -113,7 +114,7 @@ def _case_context(
         "case": case,
         "answers": answered_questionnaires(case),
         "products": consultation_products(case),
-        "categories": case.categories.order_by("ordering", "name"),
+        "categories": case_categories(case),
         "earlier": earlier_consultations(case),
         "letters": patient_letters(case),
         "thread": case.messages.select_related("author"),

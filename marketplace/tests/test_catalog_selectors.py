@@ -170,3 +170,26 @@ def test_an_empty_search_and_a_page_past_the_end_still_paginate(make_products: A
     assert catalog_listing({"q": "nothing-like-this"}).page.paginator.count == 0
     past = catalog_listing({"page": "7"})
     assert (past.page.number, past.page.paginator.count, len(past.page)) == (2, 30, 6)
+
+
+def test_the_category_strip_and_brand_filter_come_from_the_cache_until_ops_edit_them(
+    catalog: Catalog, ops: Any, django_assert_num_queries: Any
+) -> None:
+    from marketplace.selectors import catalog_navigation
+    from marketplace.services import category_save, merchant_activate
+
+    categories, merchants = catalog_navigation()
+    with django_assert_num_queries(0):
+        assert catalog_navigation() == (categories, merchants)
+
+    newcomer = MerchantFactory(name="Aardvark Wellness", status="applied")
+    merchant_activate(merchant=newcomer, actor=ops)
+    assert "Aardvark Wellness" in [m.name for m in catalog_navigation()[1]]
+
+    merchant_suspend(merchant=newcomer, actor=ops)
+    assert "Aardvark Wellness" not in [m.name for m in catalog_navigation()[1]]
+
+    renamed = categories[0]
+    renamed.name = "Renamed by ops"
+    category_save(category=renamed, actor=ops)
+    assert "Renamed by ops" in [c.name for c in catalog_navigation()[0]]
