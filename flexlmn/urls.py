@@ -4,13 +4,18 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
+from payments.api.main import api as merchant_api
+
 from . import views
+from .outage import merchant_api_pass_outages_on
 
 # The admin login goes through allauth, so MFA and its rate limits apply there too.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "FlexLMN operations"
 admin.site.site_title = "FlexLMN ops"
 admin.site.index_title = "Merchants, products, clinicians and orders"
+# The API turns every unexpected exception into a JSON 500; a database outage must reach handler500 (a 503).
+merchant_api_pass_outages_on(merchant_api)
 
 urlpatterns = [
     path("", views.home, name="home"),

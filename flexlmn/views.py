@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.db import connection
@@ -7,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from .outage import RETRY_AFTER_SECONDS, is_database_outage, outage_response
 
 
 @require_GET
@@ -41,7 +44,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     database = _database_status()
     queue = _queue_status() if database["ok"] else {"ok": False, "error": "database unavailable"}
     status = "ok" if database["ok"] and queue["ok"] else ("degraded" if database["ok"] else "down")
-    return JsonResponse({"status": status, "database": database, "queue": queue}, status=200 if database["ok"] else 503)
+    response = JsonResponse(
+        {"status": status, "database": database, "queue": queue}, status=200 if database["ok"] else 503
+    )
+    if not database["ok"]:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -53,6 +61,10 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls handler500 while it handles the exception (in whichever middleware layer it was raised),
+    # so the exception is at hand here even though Django passes only the request.
+    if is_database_outage(sys.exc_info()[1]):
+        return outage_response(request)
     # No context processors that touch the database: the database may be why we are here.
     from django.template import loader
 

@@ -11,8 +11,8 @@
   exactly once.
 * The database fails in the middle of a checkout (an ``OperationalError`` from
   the driver while the order items are inserted, then while the authorization
-  is recorded): no half-written order, the friendly error page, the cart as it
-  was, and the retry succeeds.
+  is recorded): no half-written order, the 503 page with ``Retry-After``, the
+  cart as it was, and the retry succeeds.
 """
 
 from __future__ import annotations
@@ -403,9 +403,11 @@ def _cart_lines(shopper: User) -> list[tuple[str, int]]:
 
 
 def _friendly_error(response: Any) -> None:
-    assert response.status_code == 500
+    # A lost database connection is an outage, not a bug: 503 and when to retry (flexlmn/outage.py).
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
     html = response.content.decode()
-    assert "Something went wrong on our side" in html and "Nothing you entered was lost or charged twice" in html
+    assert "FlexLMN is briefly unavailable" in html and "Nothing you had already saved was lost" in html
     assert "Traceback" not in html and "OperationalError" not in html
 
 
