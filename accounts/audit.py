@@ -67,8 +67,19 @@ def audit_seal() -> int:
             return sealed
 
 
+def _seal_after_commit() -> None:
+    audit_seal()
+
+
 def audit_seal_on_commit() -> None:
-    transaction.on_commit(audit_seal)
+    """Seal after the current transaction commits: once per transaction, however many events it records.
+
+    Django forgets a callback whose transaction or savepoint rolls back, so a
+    callback still in the list will run, and one seal covers every event.
+    """
+    if connection.in_atomic_block and any(entry[1] is _seal_after_commit for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_seal_after_commit)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -99,3 +100,28 @@ def test_the_sealing_schedule_exists_once() -> None:
     ensure_audit_seal_schedule()
     ensure_audit_seal_schedule()
     assert Schedule.objects.filter(name="accounts.audit_seal").count() == 1
+
+
+def test_a_transaction_recording_several_events_seals_them_once_after_commit(
+    shopper: User, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from accounts import audit
+
+    seals: list[int] = []
+    real_seal = audit.audit_seal
+    monkeypatch.setattr(audit, "audit_seal", lambda: seals.append(real_seal()) or seals[-1])
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        _events(shopper, 2)
+        try:
+            with transaction.atomic():  # a savepoint that rolls back takes its events with it
+                _events(shopper, 1)
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        _events(shopper, 2)
+
+    assert len(callbacks) == 1
+    assert seals == [4]
+    assert not AuditEvent.objects.filter(chain_hash="").exists()
+    assert audit_verify().ok

@@ -1,8 +1,15 @@
-"""Locust load script: 100 shoppers browse, search, add to cart and open checkout; 10 clinicians review.
+"""Locust load script: 100 signed-in shoppers browse, search and check out; 10 clinicians review.
 
-Run it through ``benchmarks/load/run.py`` (which seeds the data, starts gunicorn and
-writes the fixture file this script reads from LOAD_FIXTURES): product URLs and
-ids, search terms, waiting case ids and the clinicians' session cookies.
+Run it through ``benchmarks/load/run.py`` (which seeds the data, starts gunicorn and a
+task worker and writes the fixture file this script reads from LOAD_FIXTURES):
+product URLs and ids, search terms, waiting case ids and the shoppers' and
+clinicians' session cookies.
+
+A shopper's checkout is the whole purchase of an auto-substantiated product with the
+test provider: product page, add to cart, cart, checkout, start, contact details,
+card, and the order page, with a shopper's pause (the same 1–3 s) between pages.
+Redirects are not followed automatically, so every request is timed under its own
+name.
 """
 
 from __future__ import annotations
@@ -10,11 +17,32 @@ from __future__ import annotations
 import json
 import os
 import random
+from itertools import count
 
 from locust import HttpUser, between, task
 
 with open(os.environ["LOAD_FIXTURES"], encoding="utf-8") as handle:
     FIXTURES = json.load(handle)
+
+CONTACT = {
+    "step": "details",
+    "name": "Casey Loadtest",
+    "phone": "",
+    "line1": "1 Benchmark Way",
+    "line2": "",
+    "city": "Springfield",
+    "state": "IL",
+    "postal_code": "62701",
+}
+CARD = {
+    "step": "payment",
+    "card_number": "4242 4242 4242 4242",
+    "card_expiry": "12 / 30",
+    "card_cvc": "123",
+    "card_name": "Casey Loadtest",
+}
+_shopper_numbers = count()
+_clinician_numbers = count()
 
 
 class Shopper(HttpUser):
@@ -22,7 +50,27 @@ class Shopper(HttpUser):
     wait_time = between(1, 3)  # type: ignore[no-untyped-call]
 
     def on_start(self) -> None:
+        number = next(_shopper_numbers) % len(FIXTURES["shopper_sessions"])
+        self.email = FIXTURES["shopper_emails"][number]
+        self.client.cookies.set(FIXTURES["session_cookie_name"], FIXTURES["shopper_sessions"][number])
         self.client.get("/shop/", name="/shop/")
+
+    def _post(self, url: str, data: dict[str, object], name: str, referer: str) -> str:
+        """POST like the browser's form and answer where it redirects ("" when it did not)."""
+        token = self.client.cookies.get("csrftoken") or ""
+        with self.client.post(
+            url,
+            data=data,
+            headers={"X-CSRFToken": token, "Referer": self.host + referer},
+            name=name,
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302:
+                response.failure(f"expected a redirect, got {response.status_code}")
+                return ""
+            response.success()
+            return str(response.headers["Location"])
 
     @task(3)
     def browse(self) -> None:
@@ -37,19 +85,32 @@ class Shopper(HttpUser):
         self.client.get(random.choice(FIXTURES["product_urls"]), name="product page")  # noqa: S311
 
     @task(1)
-    def add_to_cart_and_check_out(self) -> None:
-        index = random.randrange(len(FIXTURES["product_ids"]))  # noqa: S311
-        page = FIXTURES["product_urls"][index]
-        self.client.get(page, name="product page")  # the page with the add-to-cart form sets the CSRF cookie
-        token = self.client.cookies.get("csrftoken") or ""
-        self.client.post(
-            "/cart/add/",
-            data={"product": FIXTURES["product_ids"][index], "quantity": 1},
-            headers={"X-CSRFToken": token, "Referer": self.host + page},
-            name="/cart/add/",
-        )
+    def check_out(self) -> None:
+        index = random.randrange(len(FIXTURES["checkout_product_ids"]))  # noqa: S311
+        page = FIXTURES["checkout_product_urls"][index]
+        self.client.get(page, name="product page")  # its add-to-cart form sets the CSRF cookie
+        self.wait()
+        product = FIXTURES["checkout_product_ids"][index]
+        if not self._post("/cart/add/", {"product": product, "quantity": 1}, "/cart/add/ (POST)", page):
+            return
+        self.wait()
         self.client.get("/cart/", name="/cart/")
+        self.wait()
         self.client.get("/checkout/", name="/checkout/")
+        self.wait()
+        pay_url = self._post("/checkout/", {"action": "start"}, "/checkout/ (POST start)", "/checkout/")
+        if not pay_url:
+            return
+        self.client.get(pay_url, name="/pay/ details")
+        self.wait()
+        payment_url = self._post(pay_url, {**CONTACT, "email": self.email}, "/pay/ (POST details)", pay_url)
+        if not payment_url:
+            return
+        self.client.get(payment_url, name="/pay/ payment")
+        self.wait()
+        order_url = self._post(payment_url, CARD, "/pay/ (POST card)", payment_url)
+        if order_url:
+            self.client.get(order_url, name="order page")
 
 
 class Clinician(HttpUser):
@@ -58,8 +119,7 @@ class Clinician(HttpUser):
 
     def on_start(self) -> None:
         sessions = FIXTURES["clinician_sessions"]
-        cookie = sessions[hash(id(self)) % len(sessions)]
-        self.client.cookies.set(FIXTURES["session_cookie_name"], cookie)
+        self.client.cookies.set(FIXTURES["session_cookie_name"], sessions[next(_clinician_numbers) % len(sessions)])
 
     @task(2)
     def queue(self) -> None:

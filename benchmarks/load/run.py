@@ -5,9 +5,10 @@
 
 Seeds (or reuses) the clinician benchmark's PostgreSQL database
 ``flexlmn_bench_clinician`` (10,000 products, 5,000 waiting cases, the demo
-clinician), signs the clinicians in server-side (one session each), starts
-gunicorn with benchmarks/load/settings.py on 127.0.0.1, runs locust headless for a fixed
-time, stops gunicorn and prints requests per second, p50/p95/p99 latency and the
+clinician) and 100 made-up shoppers, signs shoppers and clinicians in
+server-side (one session each), starts gunicorn with benchmarks/load/settings.py
+on 127.0.0.1 and a ``qcluster`` task worker, runs locust headless for a fixed
+time, stops both and prints requests per second, p50/p95/p99 latency and the
 error count. Bounded: locust stops itself after ``--seconds``, and the whole
 run is killed after ``--seconds`` + 90 s. Exits 1 on any error or p95 over 200 ms.
 """
@@ -36,31 +37,50 @@ VENV_BIN = Path(sys.executable).parent
 P95_TARGET_MS = 200.0
 
 
-def fixtures(path: Path) -> None:
+SHOPPER_EMAIL = "load.shopper.{n:03d}@example.test"
+
+
+def fixtures(path: Path, *, shoppers: int) -> None:
     from clinician import seed_cases
     from django.conf import settings
     from django.test import Client
 
-    from accounts.models import User
+    from accounts.models import Role, User
     from consultations.demo import DEMO_CLINICIAN_EMAIL
     from consultations.models import Consultation, ConsultationStatus
-    from marketplace.models import Product
+    from marketplace.models import Eligibility, Product
 
     seed_cases()
     products = list(Product.objects.sellable().order_by("slug")[:300])
+    buyable = list(
+        Product.objects.sellable()
+        .filter(eligibility=Eligibility.AUTO_SUBSTANTIATION, price_cents__gt=0)
+        .order_by("slug")[:100]
+    )
     clinician = User.objects.get(email=DEMO_CLINICIAN_EMAIL)
-    sessions = []
-    for _ in range(10):
+
+    def signed_in(user: User) -> str:
         client = Client()
-        client.force_login(clinician)
-        sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+        client.force_login(user)
+        return str(client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+    people = []
+    for n in range(shoppers):
+        email = SHOPPER_EMAIL.format(n=n)
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email, password=None, role=Role.SHOPPER, first_name="Casey", last_name=f"Loadtest {n}"
+        )
+        people.append(user)
     cases = Consultation.objects.filter(status=ConsultationStatus.SUBMITTED).order_by("review_deadline", "id")
     data = {
         "product_urls": [p.get_absolute_url() for p in products],
-        "product_ids": [str(p.pk) for p in products],
+        "checkout_product_urls": [p.get_absolute_url() for p in buyable],
+        "checkout_product_ids": [str(p.pk) for p in buyable],
         "terms": ["sleep", "pad", "massage", "cooling pillow", "knee brace", "sunscreen", "posture", "monitor"],
         "case_ids": [str(pk) for pk in cases.values_list("pk", flat=True)[:100]],
-        "clinician_sessions": sessions,
+        "clinician_sessions": [signed_in(clinician) for _ in range(10)],
+        "shopper_sessions": [signed_in(user) for user in people],
+        "shopper_emails": [user.email for user in people],
         "session_cookie_name": settings.SESSION_COOKIE_NAME,
     }
     path.write_text(json.dumps(data))
@@ -101,7 +121,7 @@ def main() -> int:
     database_url = setup_django("flexlmn_bench_clinician")
     work = Path(tempfile.mkdtemp(prefix="flexlmn-load-"))
     fixture_path = work / "fixtures.json"
-    fixtures(fixture_path)
+    fixtures(fixture_path, shoppers=args.shoppers)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchmarks.load.settings",
@@ -110,6 +130,11 @@ def main() -> int:
         "PYTHONPATH": f"{ROOT}{os.pathsep}{HERE.parent}",
     }
     host = f"http://127.0.0.1:{args.port}"
+    # The task worker a deployment runs beside the web workers: order emails and receipts leave the request.
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     gunicorn = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
         [str(VENV_BIN / "gunicorn"), "flexlmn.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
          "--workers", "2", "--timeout", "30", "--log-level", "warning"],
@@ -126,19 +151,20 @@ def main() -> int:
         )  # fmt: skip
     finally:
         stop(gunicorn)
+        stop(worker)
 
     with open(work / "load_stats.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     load = os.getloadavg()
     print(f"\nLoad test: {args.shoppers} shoppers + {args.clinicians} clinicians, {args.seconds} s, gunicorn 2 workers")
     print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
-    header = f"{'request':<16}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    header = f"{'request':<26}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
     print(header)
     print("-" * len(header))
     total = rows[-1]
     for row in rows:
         print(
-            f"{row['Name'][:15]:<16}{row['Request Count']:>8}{row['Failure Count']:>8}"
+            f"{row['Name'][:25]:<26}{row['Request Count']:>8}{row['Failure Count']:>8}"
             f"{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
         )
     errors = int(total["Failure Count"])

@@ -1,13 +1,16 @@
 """Settings for the load test's gunicorn: the test settings as a server would run them on loopback HTTP.
 
 Whitenoise indexes the static files once at start (no per-request autorefresh scan),
-and the session and CSRF cookies are sent over plain HTTP (loopback, no TLS).
+the session and CSRF cookies are sent over plain HTTP (loopback, no TLS), and tasks
+go to a real ``qcluster`` (ORM broker) as in a deployment, not inline in the request.
 """
 
 from __future__ import annotations
 
 from flexlmn.settings.test import *  # noqa: F403
+from flexlmn.settings.test import Q_CLUSTER
 
 WHITENOISE_AUTOREFRESH = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+Q_CLUSTER = {**Q_CLUSTER, "sync": False}
