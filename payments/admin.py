@@ -85,6 +85,7 @@ class PaymentInline(ReadOnlyInline):
         "card_last4",
         "capture_before",
         "failure_code",
+        "attempt_started_at",
         "created_at",
     )
     readonly_fields = fields

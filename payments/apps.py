@@ -7,10 +7,10 @@ from django.db.models.signals import post_migrate
 
 
 def ensure_hold_clock_schedule(**kwargs: Any) -> None:
-    """Create the hold clock's django-q2 schedule once, by name, so restarts never duplicate it."""
+    """Create the hold clock's and the reconciler's django-q2 schedules once, by name, so restarts never duplicate them."""
     from django_q.models import Schedule
 
-    from .tasks import HOLD_CLOCK_SCHEDULE
+    from .tasks import HOLD_CLOCK_SCHEDULE, RECONCILE_SCHEDULE
 
     using = kwargs.get("using", "default")
     Schedule.objects.using(using).update_or_create(
@@ -19,6 +19,15 @@ def ensure_hold_clock_schedule(**kwargs: Any) -> None:
             "func": "payments.tasks.hold_clock",
             "schedule_type": Schedule.MINUTES,
             "minutes": 10,
+            "repeats": -1,
+        },
+    )
+    Schedule.objects.using(using).update_or_create(
+        name=RECONCILE_SCHEDULE,
+        defaults={
+            "func": "payments.tasks.reconcile_payments",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
             "repeats": -1,
         },
     )

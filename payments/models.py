@@ -427,10 +427,17 @@ class Payment(models.Model):
     canceled_at = models.DateTimeField(null=True, blank=True)
     expired_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
+    # Set (committed) just before the provider is asked to authorize, cleared when its answer is
+    # recorded: a row still carrying it after a few minutes lost that answer, and the reconciler
+    # (payments.tasks.reconcile_payments) asks the provider instead.
+    attempt_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
-        indexes: ClassVar[list[models.Index]] = [models.Index(fields=["status", "capture_before"])]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["status", "capture_before"]),
+            models.Index(fields=["status", "attempt_started_at"]),
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["order"],

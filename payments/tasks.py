@@ -8,6 +8,7 @@ from . import emails, services
 from .models import Order, OrderStatus, Payment, PaymentStatus, Refund
 
 HOLD_CLOCK_SCHEDULE = "payments.hold_clock"
+RECONCILE_SCHEDULE = "payments.reconcile"
 
 _ORDER_EMAILS = {
     "order_confirmed": emails.send_order_confirmed,
@@ -66,3 +67,23 @@ def hold_clock() -> dict[str, int]:
     )
     flagged = sum(flag_hold_expiring(str(pk)) for pk in list(soon))
     return {"expired": expired, "flagged": flagged}
+
+
+def reconcile_payment(payment_id: str) -> bool:
+    return services.payment_reconcile(payment_id=payment_id)
+
+
+def reconcile_payments() -> dict[str, int]:
+    """Scheduled: settle payments whose authorization attempt lost its answer.
+
+    An attempt still marked in flight ``RECONCILE_AFTER`` after it started
+    will not be finished by its request (provider calls time out long
+    before): the provider is asked what became of it and our rows follow.
+    Runs every few minutes under the schedule named ``payments.reconcile``;
+    each payment is settled in its own transaction by an idempotent service.
+    """
+    stuck = Payment.objects.filter(
+        status=PaymentStatus.REQUIRES_AUTHORIZATION,
+        attempt_started_at__lte=timezone.now() - services.RECONCILE_AFTER,
+    ).values_list("pk", flat=True)
+    return {"reconciled": sum(reconcile_payment(str(pk)) for pk in list(stuck))}

@@ -24,7 +24,16 @@ from marketplace.services import cart_for_request, cart_remove_products
 from . import selectors, services
 from .api import hosted
 from .forms import CardForm, ContactForm
-from .models import CheckoutSession, CheckoutStatus, Order, OrderStatus, Payment, PaymentProviderName, PaymentStatus
+from .models import (
+    CheckoutSession,
+    CheckoutSource,
+    CheckoutStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentProviderName,
+    PaymentStatus,
+)
 from .providers import ProviderError, get_provider
 from .receipts import ReceiptRenderer
 from .webhooks import BadSignature, stripe_event_handle, verify_stripe_event
@@ -87,12 +96,64 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 return redirect("payments:checkout")
             return redirect("payments:pay", session.pk)
         return redirect("payments:checkout")
+    from letters.selectors import covered_category_ids
+
     summary = cart_summary(cart)
+    covered = covered_category_ids(_user(request))
+    needs_letter = any(category.pk not in covered for category in summary.letter_groups)
     return render(
         request,
         "payments/checkout.html",
-        {"summary": summary, "letter_groups": list(summary.letter_groups.items())},
+        {
+            "summary": summary,
+            "letter_groups": list(summary.letter_groups.items()),
+            "steps": checkout_steps(merchant_session=False, needs_letter=needs_letter, current="review"),
+        },
     )
+
+
+def checkout_steps(*, merchant_session: bool, needs_letter: bool, current: str) -> list[tuple[str, str]]:
+    """The checkout's steps as the shopper goes through them, each ``(label, "done" | "active" | "")``.
+
+    A Flex Shop checkout starts on our review page; a merchant's session starts
+    at the details (the shopper reviewed the cart on the merchant's site). The
+    health questions (the consultation's intake) come between the details and
+    the payment only when a letter is needed. ``current`` is ``review``,
+    ``details``, ``intake`` or ``payment``.
+    """
+    names = [] if merchant_session else [("review", "Review")]
+    names.append(("details", "Details"))
+    if needs_letter:
+        names.append(("intake", "Health questions"))
+    names.append(("payment", "Pay with HSA/FSA"))
+    at = [key for key, _label in names].index(current)
+    return [
+        (f"{number}. {label}", "done" if number - 1 < at else "active" if number - 1 == at else "")
+        for number, (_key, label) in enumerate(names, start=1)
+    ]
+
+
+def _price_source(session: CheckoutSession, lines: list[Any]) -> str:
+    """Where the summary's prices come from: ``catalog`` (Flex Shop) or, for a merchant's session,
+    ``merchant_catalog`` (their synced products), ``merchant_inline`` (sent with the session) or ``merchant_mixed``."""
+    if session.source != CheckoutSource.MERCHANT_API:
+        return "catalog"
+    inline = any(line.product_id is None for line in lines)
+    synced = any(line.product_id is not None for line in lines)
+    if inline and synced:
+        return "merchant_mixed"
+    return "merchant_inline" if inline else "merchant_catalog"
+
+
+def _render_pay(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    step = context.get("step")
+    if step in ("details", "payment"):
+        context["steps"] = checkout_steps(
+            merchant_session=context["session"].source == CheckoutSource.MERCHANT_API,
+            needs_letter=context["needs_letter"],
+            current=step,
+        )
+    return render(request, "payments/pay.html", context, status=status)
 
 
 def _session_summary(session: CheckoutSession) -> dict[str, Any]:
@@ -111,6 +172,7 @@ def _session_summary(session: CheckoutSession) -> dict[str, Any]:
         "total_cents": sum(line.line_total_cents for line in lines),
         "needs_letter": bool(groups),
         "letter_categories": list(groups),
+        "price_source": _price_source(session, lines),
     }
 
 
@@ -128,7 +190,7 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
     context: dict[str, Any] = {"session": session, "order": order, **_session_summary(session)}
     if not session.is_open:
         context["ended"] = True
-        return render(request, "payments/pay.html", context, status=410)
+        return _render_pay(request, context, status=410)
 
     editing = request.GET.get("step") == "details" or not session.has_details or order is None
     if request.method == "POST" and request.POST.get("step") == "details":
@@ -143,10 +205,10 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
                 return redirect("payments:pay", session.pk)
             return redirect(services.checkout_next_step_url(session=session))
         context.update(step="details", contact_form=form)
-        return render(request, "payments/pay.html", context, status=400)
+        return _render_pay(request, context, status=400)
     if editing:
         context.update(step="details", contact_form=ContactForm(initial=ContactForm.initial_from_session(session)))
-        return render(request, "payments/pay.html", context)
+        return _render_pay(request, context)
 
     assert order is not None
     own_url = reverse("payments:pay", args=[session.pk])
@@ -162,7 +224,7 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
         card_form = CardForm(request.POST) if provider.uses_card_form else None
         if card_form is not None and not card_form.is_valid():
             context.update(card_form=card_form)
-            return render(request, "payments/pay.html", context, status=400)
+            return _render_pay(request, context, status=400)
         try:
             result = services.order_pay(
                 order=order,
@@ -172,11 +234,11 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
             )
         except services.CheckoutError as exc:
             context.update(card_form=CardForm() if provider.uses_card_form else None, payment_error=str(exc))
-            return render(request, "payments/pay.html", context, status=409)
+            return _render_pay(request, context, status=409)
         if result.outcome == "declined":
             initial = {"card_name": card_form.cleaned_data["card_name"]} if card_form is not None else {}
             context.update(card_form=CardForm(initial=initial), payment_error=result.message, declined=True)
-            return render(request, "payments/pay.html", context, status=402)
+            return _render_pay(request, context, status=402)
         order.refresh_from_db()
         if order.status == OrderStatus.AWAITING_REVIEW:
             messages.success(
@@ -203,7 +265,7 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
             )
         except services.CheckoutError as exc:
             context["payment_error"] = str(exc)
-    response = render(request, "payments/pay.html", context)
+    response = _render_pay(request, context)
     if provider_name == PaymentProviderName.STRIPE:
         response._csp_update = STRIPE_CSP  # type: ignore[attr-defined]
     return response

@@ -11,6 +11,7 @@ changes, so events arriving in any order end in Stripe's current state.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,29 @@ def _intent_id(event: dict[str, Any]) -> str:
     return reference if isinstance(reference, str) and _is_text(reference) else ""
 
 
+def _payment_without_reference(event: dict[str, Any]) -> Payment | None:
+    """The payment a PaymentIntent was made for, found by its metadata, when we never saved its id.
+
+    That is an attempt whose answer was lost (the database failed after
+    Stripe answered): our ``payment_id`` and ``order_id`` ride in the
+    PaymentIntent's metadata, and the event is signed by Stripe. A row that
+    already has a reference is never given another.
+    """
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(metadata, dict):
+        return None
+    try:
+        payment_id = uuid.UUID(str(metadata.get("payment_id", "")))
+        order_id = uuid.UUID(str(metadata.get("order_id", "")))
+    except ValueError:
+        return None
+    return Payment.objects.filter(
+        pk=payment_id, order_id=order_id, provider=PaymentProviderName.STRIPE, provider_reference=""
+    ).first()
+
+
 def stripe_event_handle(*, event: dict[str, Any]) -> WebhookOutcome:
     """Record the event once and bring its payment to Stripe's current state. Duplicates answer 200 and do nothing."""
     reference = _intent_id(event)
@@ -96,14 +120,18 @@ def stripe_event_handle(*, event: dict[str, Any]) -> WebhookOutcome:
         except IntegrityError:
             return WebhookOutcome(200, "duplicate")
         payment = None
+        adopted = ""
         if event["type"] in HANDLED_EVENTS and reference:
             payment = Payment.objects.filter(provider=PaymentProviderName.STRIPE, provider_reference=reference).first()
+            if payment is None:
+                payment = _payment_without_reference(event)
+                adopted = reference if payment is not None else ""
         if event["type"] not in HANDLED_EVENTS:
             outcome = "ignored"
         elif payment is None:
             outcome = "unknown payment"
         else:
-            payment = payment_sync(payment=payment)
+            payment = payment_sync(payment=payment, reference=adopted)
             outcome = f"payment {payment.status}"
         record.processed_at = timezone.now()
         record.outcome = outcome

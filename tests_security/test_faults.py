@@ -460,7 +460,9 @@ def test_the_database_failing_while_the_payment_is_recorded_leaves_the_order_unp
     order.refresh_from_db()
     session.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
-    assert not Payment.objects.exists()
+    # The attempt was committed before the provider was called: it is kept, unpaid and in flight.
+    attempt = Payment.objects.get()
+    assert (attempt.status, attempt.attempt_started_at is not None) == ("requires_authorization", True)
     assert session.status == "open"
     assert _cart_lines(shopper) == cart_before
 
@@ -469,4 +471,5 @@ def test_the_database_failing_while_the_payment_is_recorded_leaves_the_order_unp
     order.refresh_from_db()
     assert order.status == OrderStatus.CONFIRMED
     assert Payment.objects.filter(order=order).count() == 1
+    assert Payment.objects.get().pk == attempt.pk  # the retry reused the attempt (and its idempotency key)
     assert _cart_lines(shopper) == []  # what was bought leaves the cart, once it is really paid

@@ -106,6 +106,17 @@ class PaymentProvider(ABC):
     def retrieve(self, *, payment: Payment) -> ProviderPayment:
         """The provider's current state of the payment (webhooks re-fetch before acting)."""
 
+    def recover(self, *, payment: Payment, idempotency_key: str) -> ProviderPayment:
+        """The provider's current state of a payment whose reference was never saved.
+
+        That happens when the provider answered ``authorize`` but recording the
+        answer failed. ``idempotency_key`` is the one ``authorize`` was called
+        with, so a provider that keys its payments by it finds the same one; by
+        default :meth:`retrieve` is enough (the test and ``none`` providers
+        derive the reference from the payment).
+        """
+        return self.retrieve(payment=payment)
+
     @abstractmethod
     def capture(self, *, payment: Payment, idempotency_key: str) -> ProviderPayment:
         """Capture the whole authorized amount; a capture already done answers ``CAPTURED`` again."""

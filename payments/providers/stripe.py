@@ -6,6 +6,12 @@ write carries an ``Idempotency-Key`` derived from the payment and the action,
 so a call retried after a timeout is done by Stripe once.
 https://docs.stripe.com/payments/place-a-hold-on-a-payment-method
 https://docs.stripe.com/api/idempotent_requests
+
+``authorize`` first creates the PaymentIntent from the payment row alone (so a
+retry with the payment's key gets the same PaymentIntent back, whichever card
+is used) and then confirms it with the card's PaymentMethod. One payment row is
+one PaymentIntent, and a PaymentIntent holds or charges at most once: a retry
+after a lost answer can never charge twice.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ _STATE_OF_INTENT: dict[str, ProviderState] = {
     "canceled": ProviderState.CANCELED,
 }
 
+# A PaymentIntent in these states takes a card; in any other it already holds, charged or ended.
+_CONFIRMABLE = frozenset({"requires_payment_method", "requires_confirmation"})
+
 # The stripe library retries a request that failed on the network, resending
 # the same Idempotency-Key. https://github.com/stripe/stripe-python#configuring-automatic-retries
 MAX_NETWORK_RETRIES = 2
@@ -55,6 +64,15 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     except (KeyError, TypeError):
         return default
     return default if value is None else value
+
+
+def _replayed(obj: Any) -> bool:
+    """Whether Stripe answered with the saved response of an earlier request with the same key."""
+    response = getattr(obj, "last_response", None)
+    headers = getattr(response, "headers", None) or {}
+    return any(
+        name.lower() == "idempotent-replayed" and str(value).lower() == "true" for name, value in headers.items()
+    )
 
 
 class StripeProvider(PaymentProvider):
@@ -121,42 +139,89 @@ class StripeProvider(PaymentProvider):
 
     # -- the interface
 
+    def _create_intent(self, payment: Payment, idempotency_key: str) -> Any:
+        """The payment's PaymentIntent, created once whatever the number of calls.
+
+        The parameters come from the payment row alone and the key from the
+        payment's id, so a call repeated after its answer was lost (or our
+        database failed to record it) is the same request: Stripe answers the
+        first PaymentIntent again instead of making a second one. A replayed
+        answer shows the PaymentIntent as it was created, so it is re-fetched.
+        """
+        params: dict[str, Any] = {
+            "amount": payment.amount_cents,
+            "currency": payment.currency,
+            "capture_method": "manual",
+            "payment_method_types": ["card"],
+            # The webhook finds a payment whose reference we never saved by these.
+            "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)},
+        }
+        intent = self.client.v1.payment_intents.create(
+            params=params,  # type: ignore[arg-type]
+            options={"idempotency_key": idempotency_key},
+        )
+        if _replayed(intent):
+            intent = self._retrieve_intent(str(_get(intent, "id")))
+        return intent
+
+    def _confirm(self, intent: Any, payment_method: str, idempotency_key: str) -> Any:
+        reference = str(_get(intent, "id"))
+        try:
+            return self.client.v1.payment_intents.confirm(
+                reference,
+                params={"payment_method": payment_method},
+                # One key per card: the same card retried replays its answer; another card is a new try.
+                options={"idempotency_key": f"{idempotency_key}:confirm:{payment_method}"},
+            )
+        except stripe.InvalidRequestError as exc:
+            # Confirmed already (a concurrent or earlier call whose answer we lost): the hold is
+            # what it is, and a PaymentIntent never holds or charges twice.
+            current = self._retrieve_intent(reference)
+            if _STATE_OF_INTENT.get(str(_get(current, "status", ""))) in (
+                ProviderState.AUTHORIZED,
+                ProviderState.CAPTURED,
+                ProviderState.PROCESSING,
+            ):
+                return current
+            raise ProviderError(f"Stripe refused the confirmation: {exc.user_message}") from exc
+
     def authorize(
         self, *, payment: Payment, idempotency_key: str, card: CardDetails | None = None, payment_method: str = ""
     ) -> ProviderPayment:
         if card is not None:
             raise ProviderError("Card numbers never reach our server with Stripe: use the Payment Element.")
+        intent: Any = None
         try:
             if payment.provider_reference:
                 intent = self._retrieve_intent(payment.provider_reference)
             else:
-                params: dict[str, Any] = {
-                    "amount": payment.amount_cents,
-                    "currency": payment.currency,
-                    "capture_method": "manual",
-                    "payment_method_types": ["card"],
-                    "metadata": {"order_id": str(payment.order_id), "payment_id": str(payment.id)},
-                }
-                if payment_method:
-                    params.update(payment_method=payment_method, confirm=True)
-                intent = self.client.v1.payment_intents.create(
-                    params=params,  # type: ignore[arg-type]
-                    options={"idempotency_key": idempotency_key},
-                )
+                intent = self._create_intent(payment, idempotency_key)
+            if payment_method and str(_get(intent, "status", "")) in _CONFIRMABLE:
+                intent = self._confirm(intent, payment_method, idempotency_key)
         except stripe.CardError as exc:
-            raise self._declined(exc) from exc
+            raise self._declined(exc, str(_get(intent, "id", ""))) from exc
         except stripe.StripeError as exc:
             raise ProviderError(f"Stripe: {exc.user_message or exc.__class__.__name__}") from exc
         return self._answer(intent)
 
-    def _declined(self, exc: stripe.CardError) -> PaymentDeclined:
+    def recover(self, *, payment: Payment, idempotency_key: str) -> ProviderPayment:
+        if payment.provider_reference:
+            return self.retrieve(payment=payment)
+        try:
+            # Within Stripe's 24 hours of idempotency this is the PaymentIntent the lost call made;
+            # if that call never reached Stripe, it is a new one that holds nothing.
+            return self._answer(self._create_intent(payment, idempotency_key))
+        except stripe.StripeError as exc:
+            raise ProviderError(f"Stripe: {exc.user_message or exc.__class__.__name__}") from exc
+
+    def _declined(self, exc: stripe.CardError, reference: str) -> PaymentDeclined:
         error = exc.error
         code = str(_get(error, "decline_code", "") or exc.code or "card_declined")
         intent = _get(error, "payment_intent")
         return PaymentDeclined(
             code=code,
             message=exc.user_message or "Your card was declined.",
-            reference=str(_get(intent, "id", "")),
+            reference=str(_get(intent, "id", "") or reference),
         )
 
     def retrieve(self, *, payment: Payment) -> ProviderPayment:
