@@ -197,18 +197,20 @@ class ConsultationAdmin(admin.ModelAdmin[Consultation]):
         "reference",
         "status",
         "kind",
+        "livemode",
         "state",
         "created_at",
         "submitted_at",
         "review_deadline",
         "decided_at",
     )
-    list_filter = ("status", "kind", "state")
+    list_filter = ("status", "kind", "livemode", "state")
     search_fields = ("id", "patient__email", "order__id")
     date_hierarchy = "created_at"
     fields = (
         "patient",
         "kind",
+        "livemode",
         "status",
         "state",
         "order",

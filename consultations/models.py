@@ -355,6 +355,8 @@ class Consultation(models.Model):
     order = models.ForeignKey(
         "payments.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="consultations"
     )
+    # False for a merchant's test-mode checkout (a flx_test_ key): its made-up patient never reaches a clinician.
+    livemode = models.BooleanField(default=True)
     categories = models.ManyToManyField("marketplace.Category", related_name="consultations")
     questionnaires = models.ManyToManyField(Questionnaire, related_name="consultations")
     # The exact questions asked, per questionnaire version, in intake order:

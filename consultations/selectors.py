@@ -61,7 +61,7 @@ def available_to_claim_q(clinician: User, now: datetime) -> Q:
     submitted = Q(status=ConsultationStatus.SUBMITTED) & ~reserved_for_other
     lapsed = Q(status=ConsultationStatus.IN_REVIEW, claimed_at__lt=now - claim_lapse())
     not_overdue = Q(review_deadline__isnull=True) | Q(review_deadline__gt=now)
-    return (submitted | lapsed) & not_overdue
+    return (submitted | lapsed) & not_overdue & Q(livemode=True)
 
 
 def claimable_cases(
@@ -153,7 +153,7 @@ def clinician_queue(clinician: User, *, limit: int = 50) -> ClinicianQueue:
     cases = list(available.defer(*light)[:limit])
     # The clinician's own claims and questions to patients: few rows, one query for both lists.
     own = list(
-        Consultation.objects.filter(state__in=states, claimed_by=clinician)
+        Consultation.objects.filter(state__in=states, claimed_by=clinician, livemode=True)
         .filter(
             Q(status=ConsultationStatus.IN_REVIEW, claimed_at__gte=now - claim_lapse())
             | Q(status=ConsultationStatus.NEEDS_INFO)

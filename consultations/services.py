@@ -145,12 +145,14 @@ def consultation_start(
     checkout_session: Any = None,
     order: Any = None,
     prefill_from: Consultation | None = None,
+    livemode: bool = True,
     request: HttpRequest | None = None,
 ) -> Consultation:
     """Open a draft consultation asking each category's current questionnaire.
 
     ``prefill_from`` (a renewal) copies the earlier patient details and the
-    answers to questions that are still asked.
+    answers to questions that are still asked. ``livemode=False`` (a merchant's
+    test-mode checkout) keeps the case out of every clinician's queue.
     """
     if not categories:
         raise ConsultationError("A consultation covers at least one category.")
@@ -166,6 +168,7 @@ def consultation_start(
         kind=kind,
         checkout_session=checkout_session,
         order=order,
+        livemode=livemode,
         questions_snapshot=[
             {
                 "questionnaire": str(q.pk),
@@ -194,7 +197,7 @@ def consultation_start(
         actor=patient,
         request=request,
         obj=consultation,
-        extra={"kind": kind, "categories": len(unique)},
+        extra={"kind": kind, "categories": len(unique), "livemode": livemode},
     )
     return consultation
 
@@ -221,12 +224,15 @@ def consultation_start_for_checkout(
             existing.order = order
             existing.save(update_fields=["order", "updated_at"])
         return existing
+    from payments.models import MerchantCheckout
+
     return consultation_start(
         patient=shopper,
         categories=categories,
         kind=ConsultationKind.CHECKOUT,
         checkout_session=session,
         order=order,
+        livemode=not MerchantCheckout.objects.filter(session_id=session.pk, livemode=False).exists(),
         request=request,
     )
 

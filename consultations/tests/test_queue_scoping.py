@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -120,3 +122,32 @@ def test_license_queryset_valid_matches_the_rules() -> None:
     LicenseFactory(state="CA", verified_at=None, verified_by=None)
     LicenseFactory(state="WA", expires_on=today - timedelta(days=1))
     assert list(License.objects.valid()) == [good]
+
+
+def test_a_merchants_test_mode_case_never_reaches_a_clinician(
+    make_case: Callable[..., Consultation],
+    shopper: User,
+    licensed: User,
+    clinician_client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A flx_test_ checkout's consultation is made-up data: no queue, no claim, no case page; live ones still are."""
+    from payments import services as payments_services
+    from payments.models import MerchantCheckout
+
+    real_create = payments_services.checkout_session_create_from_cart
+
+    def as_merchant_test_mode(**kwargs: Any) -> Any:
+        session = real_create(**kwargs)
+        MerchantCheckout.objects.create(session=session, livemode=False)
+        return session
+
+    live = make_case(shopper)
+    monkeypatch.setattr(payments_services, "checkout_session_create_from_cart", as_merchant_test_mode)
+    test_mode = make_case(shopper)
+
+    assert (live.livemode, test_mode.livemode) == (True, False)
+    assert list(claimable_cases(licensed)) == [live]
+    assert [row.consultation for row in clinician_queue(licensed).rows] == [live]
+    assert clinician_client.get(f"/clinician/cases/{test_mode.pk}/").status_code == 404
+    assert clinician_client.get(f"/clinician/cases/{live.pk}/").status_code == 200

@@ -54,6 +54,7 @@ def _get_case_for_clinician(request: HttpRequest, case_id: Any) -> Consultation:
     case = get_object_or_404(
         Consultation.objects.select_related("patient", "claimed_by", "decided_by", "order", "checkout_session")
         .prefetch_related("categories")
+        .filter(livemode=True)
         .exclude(status__in=HIDDEN_STATUSES),
         pk=case_id,
     )
