@@ -86,6 +86,20 @@ def fixtures(path: Path, *, shoppers: int) -> None:
     path.write_text(json.dumps(data))
 
 
+def redis_answers(url: str) -> bool:
+    """True when Redis answers at ``url``; its database is emptied (left-over tasks and cache of an earlier run)."""
+    if not url:
+        return False
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.flushdb()
+    except redis.RedisError:
+        return False
+    return True
+
+
 def wait_healthy(url: str, deadline: float) -> None:
     while time.monotonic() < deadline:
         try:
@@ -114,6 +128,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8041)
     parser.add_argument("--shoppers", type=int, default=100)
     parser.add_argument("--clinicians", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (the Procfile's: 1)")
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        help="Redis for the cache and task queue (a database of its own; empty: the ORM broker)",
+    )  # fmt: skip
     args = parser.parse_args()
     # A SIGTERM (a timeout, an impatient user) still runs the ``finally`` that stops gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -129,6 +148,10 @@ def main() -> int:
         "LOAD_FIXTURES": str(fixture_path),
         "PYTHONPATH": f"{ROOT}{os.pathsep}{HERE.parent}",
     }
+    redis_url = args.redis_url if redis_answers(args.redis_url) else ""
+    # As deployed (docs/DEPLOY.md): Redis for the shared cache and the task queue when it answers, else the ORM broker.
+    env["REDIS_URL"] = redis_url
+    broker = f"Redis ({redis_url})" if redis_url else "the ORM broker (no Redis answered)"
     host = f"http://127.0.0.1:{args.port}"
     # The task worker a deployment runs beside the web workers: order emails and receipts leave the request.
     worker = subprocess.Popen(
@@ -137,7 +160,7 @@ def main() -> int:
     )  # fmt: skip
     gunicorn = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
         [str(VENV_BIN / "gunicorn"), "flexlmn.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", "2", "--timeout", "30", "--log-level", "warning"],
+         "--workers", "2", "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     try:
@@ -156,7 +179,11 @@ def main() -> int:
     with open(work / "load_stats.csv", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     load = os.getloadavg()
-    print(f"\nLoad test: {args.shoppers} shoppers + {args.clinicians} clinicians, {args.seconds} s, gunicorn 2 workers")
+    print(
+        f"\nLoad test: {args.shoppers} shoppers + {args.clinicians} clinicians, {args.seconds} s,"
+        f" gunicorn 2 workers × {args.threads} thread{'s' if args.threads > 1 else ''}"
+    )
+    print(f"Task queue: {broker}")
     print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
     header = f"{'request':<26}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
     print(header)
