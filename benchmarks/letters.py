@@ -106,6 +106,7 @@ def _setup(workdir: Path) -> tuple[dict[str, str], Path]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)  # the database cache, as the Procfile's release step makes it
     return env, mail
 
 

@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -390,8 +391,15 @@ def catalog_navigation_forget() -> None:
 
 
 def _cache_call(method: Callable[..., Any], *args: Any) -> Any:
-    """The cache is a speed-up here: when it is unreachable the shop reads the database and edits still save."""
+    """The cache is a speed-up here: when it is unreachable the shop reads the database and edits still save.
+
+    Inside a transaction a database cache is called in a savepoint: its failing (its table missing, say) must not
+    abort the transaction that is saving a merchant, as any failed statement does on PostgreSQL.
+    """
     try:
+        if connection.in_atomic_block and isinstance(caches["default"], DatabaseCache):
+            with transaction.atomic():
+                return method(*args)
         return method(*args)
     except Exception:  # Redis, database or file cache errors alike
         logger.warning("Cache unavailable for the catalog navigation; reading the database.", exc_info=True)

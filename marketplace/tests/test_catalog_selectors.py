@@ -193,3 +193,20 @@ def test_the_category_strip_and_brand_filter_come_from_the_cache_until_ops_edit_
     renamed.name = "Renamed by ops"
     category_save(category=renamed, actor=ops)
     assert "Renamed by ops" in [c.name for c in catalog_navigation()[0]]
+
+
+def test_a_broken_cache_never_aborts_the_transaction_saving_a_category(ops: Any, caplog: Any) -> None:
+    from django.test import override_settings
+
+    from marketplace.models import Category
+    from marketplace.selectors import catalog_navigation
+    from marketplace.services import category_save
+
+    broken = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "no_such_table"}}
+    with override_settings(CACHES=broken):
+        category = category_save(category=CategoryFactory.build(name="Cold therapy", slug="cold-therapy"), actor=ops)
+        names = [c.name for c in catalog_navigation()[0]]
+
+    assert "Cold therapy" in names
+    assert Category.objects.filter(pk=category.pk).exists()  # the transaction is still usable
+    assert "Cache unavailable" in caplog.text
