@@ -61,7 +61,7 @@ migrations-check: install-dev
 deploy-check: install-dev
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-test: install-dev postgres chromium lint migrations-check deploy-check
+test: install-dev postgres chromium lint typecheck migrations-check deploy-check
 	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest
 
 # Every script in benchmarks/ in one table (PostgreSQL databases flexlmn_bench* are created on first use).
