@@ -33,7 +33,8 @@ def letter_setup(client: Client) -> dict[str, Any]:
     sleep = CategoryFactory(name="Sleep & home wellness", slug="sleep-home-wellness")
     ClinicalTemplateFactory(category=sleep)
     QuestionnaireFactory(category=sleep)
-    merchant, secret = new_key(MerchantFactory(name="Chillbed"))
+    # Live mode: a test-mode checkout's case never reaches a clinician, so it could not be decided.
+    merchant, secret = new_key(MerchantFactory(name="Chillbed"), mode="live")
     return {"merchant": merchant, "api": ApiClient(client, secret)}
 
 
@@ -75,7 +76,7 @@ def test_approval_sends_consultation_approved_then_completed(
     letter_setup: dict[str, Any], shopper: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     with webhook_receiver() as receiver:
-        endpoint_for(letter_setup["merchant"], receiver.url)
+        endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
         with django_capture_on_commit_callbacks(execute=True):
             session, _order, consultation = _authorized_letter_session(letter_setup["api"], shopper)
         with django_capture_on_commit_callbacks(execute=True):
@@ -99,7 +100,7 @@ def test_denial_sends_consultation_denied_then_canceled(
     letter_setup: dict[str, Any], shopper: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     with webhook_receiver() as receiver:
-        endpoint_for(letter_setup["merchant"], receiver.url)
+        endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
         _session, _order, consultation = _authorized_letter_session(letter_setup["api"], shopper)
         clinician = make_clinician("dr.casey@example.test", "TX")
         consultation_claim_next(clinician=clinician)
@@ -122,7 +123,7 @@ def test_a_lapsed_hold_sends_canceled(
     letter_setup: dict[str, Any], shopper: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     with webhook_receiver() as receiver:
-        endpoint_for(letter_setup["merchant"], receiver.url)
+        endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
         _session, order, _consultation = _authorized_letter_session(letter_setup["api"], shopper)
         payment = Payment.objects.get(order=order, status="authorized")
         assert payment.capture_before is not None
@@ -143,7 +144,7 @@ def test_letter_expiring_is_sent_once_thirty_days_before(
     letter = Letter.objects.get(consultation=consultation)
     assert letter_expiring_task() == 0  # a fresh letter is valid for a year
     with webhook_receiver() as receiver:
-        endpoint_for(letter_setup["merchant"], receiver.url)
+        endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
         with freeze_time(letter.valid_until - timedelta(days=29)), django_capture_on_commit_callbacks(execute=True):
             assert letter_expiring_task() == 1
             assert letter_expiring_task() == 0
