@@ -17,6 +17,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from flexlmn.sent_once import SentOnceEmail
+
 from .conf import DECISION_TEXT_MAX, LEGAL_NAME_MAX, MESSAGE_MAX
 from .questions import normalize_questions, validate_questions
 from .states import US_STATE_NAMES, US_STATES
@@ -505,22 +507,13 @@ class EmailKind(models.TextChoices):
     DENIED = "denied", "Letter not approved"
 
 
-class ConsultationEmail(models.Model):
-    """One email to the patient about their consultation, sent at most once."""
+class ConsultationEmail(SentOnceEmail):
+    """One email to the patient about their consultation, sent at most once (``reference``: a question's id)."""
 
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=EmailKind.choices)
-    # Tells repeated kinds apart: the message id of a clinician's question.
-    reference = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ("created_at",)
+    class Meta(SentOnceEmail.Meta):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["consultation", "kind", "reference"], name="consultationemail_once"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({'sent' if self.sent_at else 'pending'})"

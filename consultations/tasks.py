@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from flexlmn.sent_once import send_once
 
 from .emails import (
     send_clinician_question,
@@ -32,17 +30,13 @@ def consultation_email_send(kind: str, consultation_id: str, reference: str = ""
     consultation = Consultation.objects.select_related("patient", "order").filter(pk=consultation_id).first()
     if consultation is None:
         return False
-    record, _ = ConsultationEmail.objects.get_or_create(consultation=consultation, kind=kind, reference=reference)
-    ConsultationEmail.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
-    with transaction.atomic():
-        # The row lock keeps a concurrent rerun waiting until this one has sent and recorded it.
-        record = ConsultationEmail.objects.select_for_update().get(pk=record.pk)
-        if record.sent_at is not None:
-            return False
-        SENDERS[kind](consultation)
-        record.sent_at = timezone.now()
-        record.save(update_fields=["sent_at"])
-    return True
+    return send_once(
+        ConsultationEmail,
+        send=lambda: SENDERS[kind](consultation),
+        consultation=consultation,
+        kind=kind,
+        reference=reference,
+    )
 
 
 def consultations_expire() -> int:

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consultations.states import US_STATES
+from flexlmn.sent_once import SentOnceEmail
 
 LETTER_VALID_MONTHS = 12
 
@@ -226,25 +227,19 @@ class NoticeKind(models.TextChoices):
     RENEWAL_REMINDER = "renewal_reminder", "Renewal reminder"
 
 
-class LetterNotice(models.Model):
-    """One email about a letter other than its PDF (revocation, reminder, ...), sent at most once."""
+class LetterNotice(SentOnceEmail):
+    """One email about a letter other than its PDF (revocation, reminder, ...), sent at most once.
+
+    ``reference`` tells repeated kinds apart: the correction request's id for a rejected correction.
+    """
 
     letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="notices")
     kind = models.CharField(max_length=24, choices=NoticeKind.choices)
-    # Tells repeated kinds apart: the correction request's id for a rejected correction.
-    reference = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ("created_at",)
+    class Meta(SentOnceEmail.Meta):
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(fields=["letter", "kind", "reference"], name="letternotice_once"),
         ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} ({'sent' if self.sent_at else 'pending'})"
 
 
 # --------------------------------------------------------------------------- corrections

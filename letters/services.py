@@ -16,7 +16,6 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from consultations.models import (
     License,
     Questionnaire,
 )
+from flexlmn.sent_once import send_once
 from marketplace.models import Category
 
 from . import conf
@@ -347,24 +347,18 @@ def letter_notice_send(*, letter_id: UUID | str, kind: str, reference: str = "")
     letter = Letter.objects.select_related("patient").filter(pk=letter_id).first()
     if letter is None:
         return False
-    notice, _ = LetterNotice.objects.get_or_create(letter=letter, kind=kind, reference=reference)
-    LetterNotice.objects.filter(pk=notice.pk, sent_at__isnull=True).update(attempts=F("attempts") + 1)
-    with transaction.atomic():
-        # The row lock keeps a concurrent rerun waiting until this one has sent and recorded it.
-        notice = LetterNotice.objects.select_for_update().get(pk=notice.pk)
-        if notice.sent_at is not None:
-            return False
+    if kind not in NoticeKind.values:
+        raise ValueError(f"Unknown letter notice kind {kind!r}")
+
+    def send() -> None:
         if kind == NoticeKind.REVOKED:
             emails.send_letter_revoked(letter)
         elif kind == NoticeKind.CORRECTION_REJECTED:
             emails.send_correction_rejected(LetterCorrectionRequest.objects.get(pk=reference, letter=letter))
-        elif kind == NoticeKind.RENEWAL_REMINDER:
-            emails.send_renewal_reminder(letter)
         else:
-            raise ValueError(f"Unknown letter notice kind {kind!r}")
-        notice.sent_at = timezone.now()
-        notice.save(update_fields=["sent_at"])
-    return True
+            emails.send_renewal_reminder(letter)
+
+    return send_once(LetterNotice, send=send, letter=letter, kind=kind, reference=reference)
 
 
 # --------------------------------------------------------------------------- revocation

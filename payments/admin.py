@@ -33,6 +33,7 @@ from .models import (
     OrderItem,
     OrderStatus,
     Payment,
+    PaymentEmail,
     ProviderEvent,
     Refund,
     RefundItem,
@@ -305,6 +306,13 @@ class ProviderEventAdmin(ReadOnlyAdmin):
     list_display = ("event_id", "provider", "type", "object_reference", "received_at", "processed_at", "outcome")
     list_filter = ("provider", "type")
     search_fields = ("event_id", "object_reference")
+
+
+@admin.register(PaymentEmail)
+class PaymentEmailAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "reference", "attempts", "sent_at", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("reference",)
 
 
 # --------------------------------------------------------------------------- the merchant API (keys and webhooks)

@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from flexlmn.sent_once import SentOnceEmail
 from marketplace.models import Eligibility
 
 
@@ -522,6 +523,26 @@ class RefundItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.order_item_id}"
+
+
+class PaymentEmailKind(models.TextChoices):
+    ORDER_CONFIRMED = "order_confirmed", "Order confirmed"
+    ORDER_UNDER_REVIEW = "order_under_review", "Order under review"
+    ORDER_CANCELLED = "order_cancelled", "Order cancelled"
+    HOLD_EXPIRED = "hold_expired", "Hold expired"
+    OPS_HOLD_EXPIRING = "ops_hold_expiring", "Hold expiring (ops)"
+    REFUND_ISSUED = "refund_issued", "Refund issued"
+
+
+class PaymentEmail(SentOnceEmail):
+    """One payments email, sent at most once: ``reference`` is the order's id (the refund's for a refund)."""
+
+    kind = models.CharField(max_length=24, choices=PaymentEmailKind.choices)
+
+    class Meta(SentOnceEmail.Meta):
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["kind", "reference"], name="paymentemail_once"),
+        ]
 
 
 class ProviderEvent(models.Model):

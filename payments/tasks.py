@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from flexlmn.sent_once import send_once
+
 from . import emails, services
-from .models import Order, OrderStatus, Payment, PaymentStatus, Refund
+from .models import Order, OrderStatus, Payment, PaymentEmail, PaymentEmailKind, PaymentStatus, Refund
 
 HOLD_CLOCK_SCHEDULE = "payments.hold_clock"
 RECONCILE_SCHEDULE = "payments.reconcile"
@@ -20,19 +22,22 @@ _ORDER_EMAILS = {
 
 
 def send_email(kind: str, object_id: str) -> bool:
-    """Send one payments email; ``object_id`` is an order's id (a refund's for ``refund_issued``)."""
-    if kind == "refund_issued":
+    """Send one payments email once; ``object_id`` is an order's id (a refund's for ``refund_issued``).
+
+    A rerun of the task (django-q2 delivers at least once) finds the email sent and sends nothing.
+    """
+    if kind == PaymentEmailKind.REFUND_ISSUED:
         refund = Refund.objects.select_related("order", "order__shopper").filter(pk=object_id).first()
         if refund is None:
             return False
-        emails.send_refund_issued(refund)
-        return True
+        return send_once(
+            PaymentEmail, send=lambda: emails.send_refund_issued(refund), kind=kind, reference=str(refund.pk)
+        )
     send = _ORDER_EMAILS[kind]
     order = Order.objects.select_related("shopper").filter(pk=object_id).first()
     if order is None:
         return False
-    send(order)
-    return True
+    return send_once(PaymentEmail, send=lambda: send(order), kind=kind, reference=str(order.pk))
 
 
 def expire_hold(payment_id: str) -> bool:

@@ -76,3 +76,34 @@ def test_the_task_sends_by_id_and_skips_a_missing_order(kind: str, confirmed_ord
     assert send_email(kind, str(confirmed_order.pk)) is True
     assert send_email(kind, "00000000-0000-0000-0000-000000000000") is False
     assert len(mail.outbox) == 1
+
+
+def test_a_rerun_of_the_email_task_sends_nothing_more(confirmed_order: Order) -> None:
+    """django-q2 delivers a task at least once: a second run finds the email sent."""
+    from payments.models import PaymentEmail
+    from payments.tasks import send_email
+
+    assert send_email("order_confirmed", str(confirmed_order.pk)) is True
+    assert send_email("order_confirmed", str(confirmed_order.pk)) is False
+    assert send_email("order_cancelled", str(confirmed_order.pk)) is True  # another kind is another email
+    assert len(mail.outbox) == 2
+    record = PaymentEmail.objects.get(kind="order_confirmed", reference=str(confirmed_order.pk))
+    assert record.sent_at is not None and record.attempts == 1
+
+
+def test_a_failed_send_is_retried_and_then_sent_once(confirmed_order: Order, monkeypatch: pytest.MonkeyPatch) -> None:
+    from payments import tasks
+    from payments.models import PaymentEmail
+
+    def down(order: Order) -> None:
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setitem(tasks._ORDER_EMAILS, "order_confirmed", down)
+    with pytest.raises(ConnectionRefusedError):
+        tasks.send_email("order_confirmed", str(confirmed_order.pk))
+    assert PaymentEmail.objects.get(kind="order_confirmed").sent_at is None
+    monkeypatch.undo()
+
+    assert tasks.send_email("order_confirmed", str(confirmed_order.pk)) is True
+    assert len(mail.outbox) == 1
+    assert PaymentEmail.objects.get(kind="order_confirmed").attempts == 2
