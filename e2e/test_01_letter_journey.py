@@ -120,7 +120,12 @@ def test_journey_2_clinician_asks_a_question_then_approves(story: Story, site: L
     expect(page.locator(f'a[href="{case_path}"]').first).to_be_visible()
     clinician.look("clinician-queue", axe=True)
 
-    # Review next: the only waiting case is the shopper's.
+    # seed_demo's made-up patients wait too (more urgent): open the shopper's case from the queue and claim it.
+    page.locator(f'a[href="{case_path}"]').first.click()
+    expect(page).to_have_url(re.compile(re.escape(case_path) + "$"))
+    page.get_by_role("button", name="Claim and review").click()
+    # Review next reopens the case the clinician holds before any other.
+    clinician.goto("/clinician/")
     page.get_by_role("button", name=re.compile("Review next")).click()
     expect(page).to_have_url(re.compile(re.escape(case_path) + "$"))
     expect(page.get_by_text("Oura Ring 4").first).to_be_visible()
@@ -149,7 +154,9 @@ def test_journey_2_clinician_asks_a_question_then_approves(story: Story, site: L
     # Back in the queue the case is marked answered; the clinician approves the pre-filled letter.
     clinician.goto("/clinician/")
     expect(page.get_by_text("answered").first).to_be_visible()
-    page.get_by_role("button", name=re.compile("Review next")).click()
+    page.locator(f'a[href="{case_path}"]').first.click()
+    expect(page).to_have_url(re.compile(re.escape(case_path) + "$"))
+    page.get_by_role("button", name="Claim and review").click()
     expect(page).to_have_url(re.compile(re.escape(case_path) + "$"))
     expect(page.get_by_text(ANSWER)).to_be_visible()
     expect(page.get_by_label("Diagnosis")).not_to_be_empty()

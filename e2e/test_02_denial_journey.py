@@ -69,7 +69,8 @@ def test_journey_5_a_denied_consultation_charges_nothing_and_cancels_the_order(
     # The clinician takes the case and denies it with a reason and a note.
     cpage = clinician.page
     clinician.goto("/clinician/")
-    cpage.get_by_role("button", name=re.compile("Review next")).click()
+    cpage.locator(f'a[href="/clinician/cases/{consultation_id}/"]').first.click()
+    cpage.get_by_role("button", name="Claim and review").click()
     expect(cpage).to_have_url(re.compile(rf"/clinician/cases/{consultation_id}/$"))
     cpage.get_by_role("tab", name="Deny").click()
     cpage.get_by_label(re.compile("need an in-person evaluation")).check()

@@ -74,17 +74,8 @@ def _answer(question: dict[str, Any]) -> Any:
 
 def _seed_letter() -> Letter | None:
     from consultations.selectors import icd10_options
-    from consultations.services import (
-        consultation_approve,
-        consultation_claim,
-        consultation_complete_intake,
-        consultation_save_answers,
-        consultation_save_details,
-    )
+    from consultations.services import consultation_approve, consultation_claim
     from marketplace.models import Category
-    from payments.providers import CardDetails
-
-    from .services import letter_request_pay, letter_request_start
 
     shopper = User.objects.filter(email=DEMO_SHOPPER_EMAIL).first()
     clinician = User.objects.filter(email=DEMO_CLINICIAN_EMAIL).first()
@@ -93,26 +84,9 @@ def _seed_letter() -> Letter | None:
         return None
     if Letter.objects.filter(patient=shopper).exists():
         return None
-    letter_request = letter_request_start(shopper=shopper, category=category)
-    consultation = letter_request.consultation
-    consultation_save_details(
-        consultation=consultation,
-        legal_name="Jordan Rivera",
-        date_of_birth=date(1988, 6, 14),
-        sex="female",
-        state="TX",
-        reached_step=1,
+    consultation = _submit_request(
+        shopper, category, legal_name="Jordan Rivera", born=date(1988, 6, 14), sex="female", state="TX"
     )
-    for block in consultation.questions_snapshot:
-        consultation_save_answers(
-            consultation=consultation,
-            questionnaire_id=block["questionnaire"],
-            answers={q["key"]: _answer(q) for q in block["questions"]},
-            reached_step=len(block["questions"]) + 1,
-        )
-    consultation_complete_intake(consultation=consultation)
-    card = CardDetails(number="4242424242424242", exp_month=12, exp_year=2035, cvc="123", name="Jordan Rivera")
-    letter_request_pay(letter_request=letter_request, actor=shopper, card=card)
     consultation.refresh_from_db()
     consultation_claim(consultation=consultation, clinician=clinician)
     code = next((c for c, _ in icd10_options(consultation) if c.startswith("G47")), icd10_options(consultation)[0][0])
@@ -134,12 +108,106 @@ def _seed_letter() -> Letter | None:
     return letter
 
 
+# Made-up patients whose letter requests wait in the demo clinician's queue, so "Review next" has work to show.
+WAITING_CASES: list[dict[str, Any]] = [
+    {
+        "email": "riley.okafor@demo.flexlmn.example",
+        "first_name": "Riley",
+        "last_name": "Okafor",
+        "born": date(1979, 3, 2),
+        "sex": "male",
+        "state": "CA",
+        "category": "recovery-pain-relief",
+    },
+    {
+        "email": "morgan.lindqvist@demo.flexlmn.example",
+        "first_name": "Morgan",
+        "last_name": "Lindqvist",
+        "born": date(1991, 11, 23),
+        "sex": "female",
+        "state": "NY",
+        "category": "sleep-home-wellness",
+    },
+    {
+        "email": "sam.delacroix@demo.flexlmn.example",
+        "first_name": "Sam",
+        "last_name": "Delacroix",
+        "born": date(1985, 7, 9),
+        "sex": "female",
+        "state": "TX",
+        "category": "recovery-pain-relief",
+    },
+]
+
+
+def _submit_request(shopper: User, category: Any, *, legal_name: str, born: date, sex: str, state: str) -> Any:
+    """A letter request through the real path up to the clinician: intake answered, fee authorized."""
+    from consultations.services import (
+        consultation_complete_intake,
+        consultation_save_answers,
+        consultation_save_details,
+    )
+    from payments.providers import CardDetails
+
+    from .services import letter_request_pay, letter_request_start
+
+    letter_request = letter_request_start(shopper=shopper, category=category)
+    consultation = letter_request.consultation
+    consultation_save_details(
+        consultation=consultation, legal_name=legal_name, date_of_birth=born, sex=sex, state=state, reached_step=1
+    )
+    for block in consultation.questions_snapshot:
+        consultation_save_answers(
+            consultation=consultation,
+            questionnaire_id=block["questionnaire"],
+            answers={q["key"]: _answer(q) for q in block["questions"]},
+            reached_step=len(block["questions"]) + 1,
+        )
+    consultation_complete_intake(consultation=consultation)
+    card = CardDetails(number="4242424242424242", exp_month=12, exp_year=2035, cvc="123", name=legal_name)
+    letter_request_pay(letter_request=letter_request, actor=shopper, card=card)
+    return consultation
+
+
+def _seed_waiting_cases() -> int:
+    from accounts.models import Role
+    from marketplace.models import Category
+
+    if settings.PAYMENT_PROVIDER != "test":
+        return 0
+    made = 0
+    for case in WAITING_CASES:
+        category = Category.objects.filter(slug=case["category"]).first()
+        if category is None or User.objects.filter(email=case["email"]).exists():
+            continue
+        patient = User.objects.create_user(
+            email=case["email"],
+            password=None,
+            role=Role.SHOPPER,
+            first_name=case["first_name"],
+            last_name=case["last_name"],
+        )
+        _submit_request(
+            patient,
+            category,
+            legal_name=f"{case['first_name']} {case['last_name']}",
+            born=case["born"],
+            sex=case["sex"],
+            state=case["state"],
+        )
+        made += 1
+    return made
+
+
 def seed(stdout: TextIO) -> None:
     fees = _seed_fees()
     letter = _seed_letter()
+    waiting = _seed_waiting_cases()
     line = f"Letters: {LetterRequestFee.objects.count()} request fees ({fees} new)"
     if letter is not None:
         line += (
             f"; a letter for {DEMO_SHOPPER_EMAIL} ({letter.reference}, verify at /verify/{letter.verification_token}/)"
         )
+    if waiting:
+        line += f"; {waiting} made-up patients' letter requests waiting for {DEMO_CLINICIAN_EMAIL}"
     stdout.write(line + ".")

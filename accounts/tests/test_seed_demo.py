@@ -46,3 +46,15 @@ def test_demo_logins_work(client: object) -> None:
     )
     assert response.status_code == 302
     assert "_auth_user_id" in c.session
+
+
+def test_the_demo_clinician_finds_made_up_cases_waiting() -> None:
+    from consultations.selectors import clinician_queue
+
+    call_command("seed_demo", stdout=StringIO())
+    clinician = User.objects.get(email="clinician@demo.flexlmn.example")
+    queue = clinician_queue(clinician)
+
+    assert queue.waiting_count == 3
+    assert {row.consultation.state for row in queue.rows} == {"CA", "NY", "TX"}
+    assert all(row.consultation.patient.email.endswith("@demo.flexlmn.example") for row in queue.rows)
