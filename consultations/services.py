@@ -659,6 +659,58 @@ def consultation_deny(
     return consultation
 
 
+TEST_MODE_DENIAL = "Test mode: a simulated denial. No clinician reviewed this made-up case."
+
+
+@transaction.atomic
+def consultation_decide_in_test_mode(
+    *, consultation: Consultation, approve: bool, request: HttpRequest | None = None
+) -> Consultation:
+    """Decide a merchant's test-mode case without a clinician, so the merchant can try both outcomes.
+
+    Only a ``livemode=False`` case (a flx_test_ checkout's made-up patient) can be decided here; a live case
+    is only ever decided by a licensed clinician. Nothing clinical is recorded and no letter is issued: an
+    approval captures the test payment, a denial releases it, and the order's merchant events follow.
+    """
+    from payments.models import OrderCancelReason
+    from payments.services import HoldExpired, OrderStateError, order_cancel_after_denial, order_capture_after_approval
+
+    locked = _lock(consultation)
+    if locked.livemode:
+        raise ConsultationError("Only a test-mode consultation can be decided without a clinician.")
+    if locked.status != ConsultationStatus.SUBMITTED:
+        raise ConsultationError("This consultation is not waiting for review.")
+    locked.assert_can_transition_to(ConsultationStatus.IN_REVIEW)
+    locked.status = ConsultationStatus.IN_REVIEW
+    outcome = ConsultationStatus.APPROVED if approve else ConsultationStatus.DENIED
+    locked.assert_can_transition_to(outcome)
+    locked.status = outcome
+    locked.decided_at = timezone.now()
+    if not approve:
+        locked.denial_reason = TEST_MODE_DENIAL
+    locked.save()
+    if locked.order is not None:
+        try:
+            if approve:
+                order_capture_after_approval(order=locked.order, actor=None, request=request)
+            else:
+                order_cancel_after_denial(
+                    order=locked.order, actor=None, reason=OrderCancelReason.LETTER_DENIED, request=request
+                )
+        except HoldExpired as exc:
+            raise DecisionRefused("The test payment's hold has lapsed: the case cannot be approved.") from exc
+        except OrderStateError as exc:
+            raise DecisionRefused(f"The case could not be decided: {exc}") from exc
+    audit_record(
+        action="consultation.test_decided",
+        request=request,
+        obj=locked,
+        extra={"status": locked.status, "livemode": False},
+    )
+    _sync(consultation, locked)
+    return consultation
+
+
 @transaction.atomic
 def consultation_expire(*, consultation: Consultation, actor: User | None = None) -> bool:
     """The payment hold lapsed before a decision: the case leaves the queue. False when already closed."""

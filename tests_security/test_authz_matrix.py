@@ -203,6 +203,9 @@ ROUTES: dict[str, Route] = {
     "merchant_api:list_checkout_sessions": Route(get=API_KEY_REQUIRED, post=API_KEY_REQUIRED, json_401=True),
     "merchant_api:get_checkout_session": Route(get=API_KEY_REQUIRED, post=ONLY_GET, args=_session, json_401=True),
     "merchant_api:refund_checkout_session": Route(get=ONLY_POST, post=API_KEY_REQUIRED, args=_session, json_401=True),
+    "merchant_api:test_review_checkout_session": Route(
+        get=ONLY_POST, post=API_KEY_REQUIRED, args=_session, json_401=True
+    ),
     "merchant_api:upsert_product": Route(get=API_KEY_REQUIRED, post=API_KEY_REQUIRED, json_401=True),
     "merchant_api:list_products": Route(get=API_KEY_REQUIRED, post=API_KEY_REQUIRED, json_401=True),
     "merchant_api:api-root": Route(get=(404,) * 6, post=(404,) * 6),  # type: ignore[arg-type]

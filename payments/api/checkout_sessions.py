@@ -37,6 +37,7 @@ from .schemas import (
     RefundCreate,
     RefundOut,
     SessionStatus,
+    TestReviewIn,
 )
 
 router = Router(tags=["Checkout sessions"])
@@ -376,6 +377,69 @@ def refund_checkout_session(
         api_key=key,
         method="POST",
         path=f"/checkout_sessions/{session.pk}/refund",
+        payload=payload.model_dump(mode="json"),
+        work=work,
+    )
+    _replay_header(response, answer.replayed)
+    return Status(answer.status, answer.body)
+
+
+@router.post(
+    "/checkout_sessions/{session_id}/test_review",
+    response={200: CheckoutSessionOut, **common.errors(400, 403, 404, 409, 422)},
+    operation_id="testReviewCheckoutSession",
+    summary="Test mode: approve or deny the review of a session",
+    description="Test keys only. A test-mode session that needs a letter waits in `awaiting_review`, but its "
+    "made-up patient never reaches a clinician: this decides the review instead, so you can try both outcomes. "
+    "`approve` captures the test payment (`consultation.approved`, then `checkout_session.completed`); `deny` "
+    "releases it (`consultation.denied`, then `checkout_session.canceled`). No letter is ever issued. Answers "
+    "the session.",
+)
+def test_review_checkout_session(
+    request: HttpRequest,
+    payload: TestReviewIn,
+    response: HttpResponse,
+    session_id: PathEx[str, P(description="The checkout session id.")],
+    idempotency_key: HeaderEx[str | None, P(alias=IDEMPOTENCY_HEADER, description=IDEMPOTENCY_HELP)] = None,
+) -> Status[dict[str, Any]]:
+    from consultations.models import Consultation, ConsultationStatus
+    from consultations.services import ConsultationError, consultation_decide_in_test_mode
+
+    key = common.api_key(request)
+    if key.livemode:
+        raise ApiError(
+            403,
+            "test_mode_only",
+            "Only test keys can decide a review; a live session is reviewed by a licensed clinician.",
+        )
+    session = _get_session_for_key(request, session_id)
+
+    def work() -> tuple[int, dict[str, Any]]:
+        consultation = (
+            Consultation.objects.filter(checkout_session=session, status=ConsultationStatus.SUBMITTED)
+            .order_by("-created_at")
+            .first()
+        )
+        if consultation is None:
+            raise ApiError(
+                409,
+                "checkout_session_not_awaiting_review",
+                "Only a session in `awaiting_review` (paid, with a letter item and its health questions answered) "
+                "can be reviewed.",
+            )
+        try:
+            consultation_decide_in_test_mode(
+                consultation=consultation, approve=payload.decision == "approve", request=request
+            )
+        except ConsultationError as exc:
+            raise ApiError(409, "review_refused", str(exc)) from None
+        return 200, session_data(session_queryset().get(pk=session.pk))
+
+    answer = idempotent(
+        key=idempotency_key,
+        api_key=key,
+        method="POST",
+        path=f"/checkout_sessions/{session.pk}/test_review",
         payload=payload.model_dump(mode="json"),
         work=work,
     )

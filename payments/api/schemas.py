@@ -173,6 +173,12 @@ class RefundCreate(StrictIn):
     )
 
 
+class TestReviewIn(StrictIn):
+    decision: Literal["approve", "deny"] = Field(
+        description="What the simulated review decides: `approve` captures the test payment, `deny` releases it."
+    )
+
+
 # --------------------------------------------------------------------------- products
 
 

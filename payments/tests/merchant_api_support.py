@@ -149,3 +149,33 @@ def endpoint_for(
     merchant: Merchant, url: str, *, mode: str = "test", events: list[str] | None = None
 ) -> tuple[MerchantWebhookEndpoint, str]:
     return merchant_webhook_endpoint_create(merchant=merchant, url=url, mode=mode, enabled_events=events)
+
+
+LETTER_ITEM = {
+    "name": "Cooling Sleep Pad",
+    "unit_price_cents": 64_900,
+    "eligibility": "lmn_required",
+    "category": "sleep-home-wellness",
+}
+
+
+def letter_session_awaiting_review(api: ApiClient, shopper: Any) -> tuple[Any, Any, Any]:
+    """(session, order, consultation): a letter item paid by a shopper who answered the health questions.
+
+    Needs the sleep category with a questionnaire; the case then waits for review in the key's mode.
+    """
+    from consultations.models import Consultation
+    from consultations.tests.conftest import complete_intake
+    from payments import services
+    from payments.models import CheckoutSession
+    from payments.tests.conftest import APPROVED, DETAILS
+
+    created = api.post("/checkout_sessions", session_payload(line_items=[LETTER_ITEM]))
+    session = CheckoutSession.objects.get(pk=created.json()["id"])
+    session = services.checkout_session_claim(session=session, user=shopper)
+    order = services.checkout_session_set_details(session=session, details=DETAILS, actor=shopper)
+    services.checkout_next_step_url(session=session)
+    consultation = Consultation.objects.get(checkout_session=session)
+    complete_intake(consultation, state="TX")
+    assert services.order_pay(order=order, actor=shopper, card=APPROVED).outcome == "authorized"
+    return session, order, consultation

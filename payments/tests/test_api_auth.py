@@ -22,6 +22,7 @@ ENDPOINTS = [
     ("post", "/checkout_sessions"),
     ("get", "/checkout_sessions/00000000-0000-0000-0000-000000000000"),
     ("post", "/checkout_sessions/00000000-0000-0000-0000-000000000000/refund"),
+    ("post", "/checkout_sessions/00000000-0000-0000-0000-000000000000/test_review"),
     ("get", "/products"),
     ("post", "/products"),
 ]
@@ -142,6 +143,7 @@ def test_the_openapi_document_and_docs_are_public(client: Client) -> None:
         "/api/v1/checkout_sessions",
         "/api/v1/checkout_sessions/{session_id}",
         "/api/v1/checkout_sessions/{session_id}/refund",
+        "/api/v1/checkout_sessions/{session_id}/test_review",
         "/api/v1/products",
     }
     docs = client.get(f"{API}/docs")

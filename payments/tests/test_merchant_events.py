@@ -13,15 +13,22 @@ from freezegun import freeze_time
 from accounts.models import User
 from consultations.models import Consultation
 from consultations.services import consultation_approve, consultation_claim_next, consultation_deny
-from consultations.tests.conftest import complete_intake, make_clinician
+from consultations.tests.conftest import make_clinician
 from consultations.tests.factories import ClinicalTemplateFactory, QuestionnaireFactory
 from letters.models import Letter
 from marketplace.tests.factories import CategoryFactory, MerchantFactory
 from payments import services
 from payments.merchant_webhooks import letter_expiring_task, merchant_event_letter_expiring
-from payments.models import CheckoutSession, MerchantEvent, Order, Payment
+from payments.models import CheckoutSession, MerchantEvent, Payment
 from payments.tests.conftest import APPROVED, DETAILS
-from payments.tests.merchant_api_support import ApiClient, endpoint_for, new_key, session_payload, webhook_receiver
+from payments.tests.merchant_api_support import (
+    ApiClient,
+    endpoint_for,
+    letter_session_awaiting_review,
+    new_key,
+    session_payload,
+    webhook_receiver,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,22 +43,6 @@ def letter_setup(client: Client) -> dict[str, Any]:
     # Live mode: a test-mode checkout's case never reaches a clinician, so it could not be decided.
     merchant, secret = new_key(MerchantFactory(name="Chillbed"), mode="live")
     return {"merchant": merchant, "api": ApiClient(client, secret)}
-
-
-def _authorized_letter_session(api: ApiClient, shopper: User) -> tuple[CheckoutSession, Order, Consultation]:
-    payload = session_payload(
-        line_items=[
-            {"name": "Cooling Sleep Pad", "unit_price_cents": 64_900, "eligibility": "lmn_required", "category": "sleep-home-wellness"}
-        ]
-    )  # fmt: skip
-    session = CheckoutSession.objects.get(pk=api.post("/checkout_sessions", payload).json()["id"])
-    session = services.checkout_session_claim(session=session, user=shopper)
-    order = services.checkout_session_set_details(session=session, details=DETAILS, actor=shopper)
-    services.checkout_next_step_url(session=session)
-    consultation = Consultation.objects.get(checkout_session=session)
-    complete_intake(consultation, state="TX")
-    assert services.order_pay(order=order, actor=shopper, card=APPROVED).outcome == "authorized"
-    return session, order, consultation
 
 
 def _approve(consultation: Consultation) -> None:
@@ -78,7 +69,7 @@ def test_approval_sends_consultation_approved_then_completed(
     with webhook_receiver() as receiver:
         endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
         with django_capture_on_commit_callbacks(execute=True):
-            session, _order, consultation = _authorized_letter_session(letter_setup["api"], shopper)
+            session, _order, consultation = letter_session_awaiting_review(letter_setup["api"], shopper)
         with django_capture_on_commit_callbacks(execute=True):
             _approve(consultation)
     assert receiver.types() == [
@@ -101,7 +92,7 @@ def test_denial_sends_consultation_denied_then_canceled(
 ) -> None:
     with webhook_receiver() as receiver:
         endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
-        _session, _order, consultation = _authorized_letter_session(letter_setup["api"], shopper)
+        _session, _order, consultation = letter_session_awaiting_review(letter_setup["api"], shopper)
         clinician = make_clinician("dr.casey@example.test", "TX")
         consultation_claim_next(clinician=clinician)
         with django_capture_on_commit_callbacks(execute=True):
@@ -124,7 +115,7 @@ def test_a_lapsed_hold_sends_canceled(
 ) -> None:
     with webhook_receiver() as receiver:
         endpoint_for(letter_setup["merchant"], receiver.url, mode="live")
-        _session, order, _consultation = _authorized_letter_session(letter_setup["api"], shopper)
+        _session, order, _consultation = letter_session_awaiting_review(letter_setup["api"], shopper)
         payment = Payment.objects.get(order=order, status="authorized")
         assert payment.capture_before is not None
         with (
@@ -139,7 +130,7 @@ def test_a_lapsed_hold_sends_canceled(
 def test_letter_expiring_is_sent_once_thirty_days_before(
     letter_setup: dict[str, Any], shopper: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    _session, _order, consultation = _authorized_letter_session(letter_setup["api"], shopper)
+    _session, _order, consultation = letter_session_awaiting_review(letter_setup["api"], shopper)
     _approve(consultation)
     letter = Letter.objects.get(consultation=consultation)
     assert letter_expiring_task() == 0  # a fresh letter is valid for a year
