@@ -173,6 +173,7 @@ def _session_summary(session: CheckoutSession) -> dict[str, Any]:
         "needs_letter": bool(groups),
         "letter_categories": list(groups),
         "price_source": _price_source(session, lines),
+        "shippers": sorted({line.merchant_name for line in lines if line.merchant_name}),
     }
 
 

@@ -86,6 +86,7 @@ def test_a_merchant_session_says_whose_prices_they_are(
     assert CATALOG_WORDING not in html
     assert note.startswith(wording)
     assert note.endswith("Restwell Labs ships your order.")
+    assert "Restwell Labs ships to this address." in html
 
 
 def test_a_merchant_session_starts_at_the_details_and_has_no_review_step(client: Client, shopper: User) -> None:
@@ -106,6 +107,7 @@ def test_the_flex_shop_checkout_keeps_the_catalog_wording_and_its_review_step(
     url = f"/pay/{session.pk}/"
     html = shopper_client.get(url).content.decode()
     assert _price_note(html) == f"{CATALOG_WORDING}. Shipping is included by the merchants."
+    assert f"{catalog['auto'].merchant.name} ships to this address." in html  # one merchant in this cart
     assert _steps(html) == [("1. Review", "done"), ("2. Details", "active"), ("3. Pay with HSA/FSA", "")]
     shopper_client.post(url, DETAILS_POST)
     assert _steps(shopper_client.get(url).content.decode()) == [
