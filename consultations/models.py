@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flexlmn.sent_once import SentOnceEmail
+from flexlmn.state_machine import IllegalTransition as BaseIllegalTransition
+from flexlmn.state_machine import StatusTransitions
 
 from .conf import DECISION_TEXT_MAX, LEGAL_NAME_MAX, MESSAGE_MAX
 from .questions import normalize_questions, validate_questions
@@ -26,7 +28,7 @@ from .templating import validate_template_text
 from .validators import validate_icd10_code, validate_icd10_list, validate_npi, validate_signature_image
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(BaseIllegalTransition):
     """A status change that the consultation state machine does not allow."""
 
 
@@ -344,8 +346,12 @@ class Sex(models.TextChoices):
     INTERSEX = "intersex", "Intersex"
 
 
-class Consultation(models.Model):
+class Consultation(StatusTransitions, models.Model):
     """One telehealth intake and its clinician review, covering one or more categories."""
+
+    TRANSITIONS = CONSULTATION_TRANSITIONS
+    TRANSITION_ERROR = IllegalTransition
+    TRANSITION_SUBJECT = "A consultation"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consultations")
@@ -431,13 +437,6 @@ class Consultation(models.Model):
     @property
     def reference(self) -> str:
         return f"C-{self.id.hex[:8].upper()}"
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in CONSULTATION_TRANSITIONS.get(self.status, frozenset())
-
-    def assert_can_transition_to(self, status: str) -> None:
-        if not self.can_transition_to(status):
-            raise IllegalTransition(f"A consultation cannot go from {self.status!r} to {status!r}.")
 
     @property
     def is_decided(self) -> bool:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from consultations.states import US_STATES
 from flexlmn.sent_once import SentOnceEmail
+from flexlmn.state_machine import IllegalTransition, StatusTransitions
 
 LETTER_VALID_MONTHS = 12
 
@@ -49,7 +50,7 @@ LETTER_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class IllegalLetterTransition(Exception):
+class IllegalLetterTransition(IllegalTransition):
     """A letter status change that the state machine does not allow."""
 
 
@@ -62,7 +63,11 @@ class LetterQuerySet(models.QuerySet["Letter"]):
         return self.filter(covered_categories=category)
 
 
-class Letter(models.Model):
+class Letter(StatusTransitions, models.Model):
+    TRANSITIONS = LETTER_TRANSITIONS
+    TRANSITION_ERROR = IllegalLetterTransition
+    TRANSITION_SUBJECT = "A letter"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     consultation = models.ForeignKey("consultations.Consultation", on_delete=models.PROTECT, related_name="letters")
     patient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="letters")
@@ -150,13 +155,6 @@ class Letter(models.Model):
     def pdf_filename(self) -> str:
         return f"flexlmn-letter-{self.reference}-v{self.version}.pdf"
 
-    def can_transition_to(self, status: str) -> bool:
-        return status in LETTER_TRANSITIONS.get(self.status, frozenset())
-
-    def assert_can_transition_to(self, status: str) -> None:
-        if not self.can_transition_to(status):
-            raise IllegalLetterTransition(f"A letter cannot go from {self.status!r} to {status!r}.")
-
 
 # --------------------------------------------------------------------------- delivery
 
@@ -180,12 +178,16 @@ DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class LetterDelivery(models.Model):
+class LetterDelivery(StatusTransitions, models.Model):
     """One email of a letter's PDF to the shopper: sent at most once, retried with backoff until it is.
 
     ``last_error`` keeps the mail backend's error class and message only (never
     the email's content, which carries health data).
     """
+
+    TRANSITIONS = DELIVERY_TRANSITIONS
+    TRANSITION_ERROR = IllegalLetterTransition
+    TRANSITION_SUBJECT = "A delivery"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     letter = models.ForeignKey(Letter, on_delete=models.PROTECT, related_name="deliveries")
@@ -212,13 +214,6 @@ class LetterDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"Delivery of {self.letter.reference} v{self.letter.version} ({self.get_status_display()})"
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in DELIVERY_TRANSITIONS.get(self.status, frozenset())
-
-    def assert_can_transition_to(self, status: str) -> None:
-        if not self.can_transition_to(status):
-            raise IllegalLetterTransition(f"A delivery cannot go from {self.status!r} to {status!r}.")
 
 
 class NoticeKind(models.TextChoices):

@@ -22,16 +22,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from flexlmn.sent_once import SentOnceEmail
+from flexlmn.state_machine import IllegalTransition as BaseIllegalTransition
+from flexlmn.state_machine import StatusTransitions
 from marketplace.models import Eligibility
 
 
-class IllegalTransition(Exception):
-    """A status change that the state machine does not allow."""
-
-
-def _check_transition(table: dict[str, frozenset[str]], current: str, new: str, what: str) -> None:
-    if new not in table.get(current, frozenset()):
-        raise IllegalTransition(f"{what} cannot go from {current!r} to {new!r}.")
+class IllegalTransition(BaseIllegalTransition):
+    """A status change that a payments state machine does not allow."""
 
 
 def eligibility_label(value: str) -> str:
@@ -62,12 +59,16 @@ CHECKOUT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class CheckoutSession(models.Model):
+class CheckoutSession(StatusTransitions, models.Model):
     """One checkout: what is being bought, by whom, and where the shopper returns.
 
     ``complete`` means a payment was authorized for it and its order exists
     (``order`` is the reverse one-to-one from :class:`Order`).
     """
+
+    TRANSITIONS = CHECKOUT_TRANSITIONS
+    TRANSITION_ERROR = IllegalTransition
+    TRANSITION_SUBJECT = "A checkout session"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.CharField(max_length=16, choices=CheckoutSource.choices, default=CheckoutSource.FLEX_SHOP)
@@ -115,9 +116,6 @@ class CheckoutSession(models.Model):
 
     def __str__(self) -> str:
         return f"Checkout {self.pk}"
-
-    def assert_can_transition_to(self, status: str) -> None:
-        _check_transition(CHECKOUT_TRANSITIONS, self.status, status, "A checkout session")
 
     @property
     def is_open(self) -> bool:
@@ -205,7 +203,11 @@ class OrderCancelReason(models.TextChoices):
     PAYMENT_CANCELED = "payment_canceled", "The payment was cancelled at the provider"
 
 
-class Order(models.Model):
+class Order(StatusTransitions, models.Model):
+    TRANSITIONS = ORDER_TRANSITIONS
+    TRANSITION_ERROR = IllegalTransition
+    TRANSITION_SUBJECT = "An order"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     shopper = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     checkout_session = models.OneToOneField(
@@ -255,12 +257,6 @@ class Order(models.Model):
     def reference(self) -> str:
         """A short, human-friendly reference (not a serial): the UUID's first 8 hex digits."""
         return f"FLX-{self.id.hex[:8].upper()}"
-
-    def assert_can_transition_to(self, status: str) -> None:
-        _check_transition(ORDER_TRANSITIONS, self.status, status, "An order")
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in ORDER_TRANSITIONS.get(self.status, frozenset())
 
     @property
     def letter_verification_url(self) -> str:
@@ -402,8 +398,12 @@ LIVE_PAYMENT_STATUSES = (
 )
 
 
-class Payment(models.Model):
+class Payment(StatusTransitions, models.Model):
     """One attempt to pay for an order through a provider. Only brand and last 4 of a card are kept."""
+
+    TRANSITIONS = PAYMENT_TRANSITIONS
+    TRANSITION_ERROR = IllegalTransition
+    TRANSITION_SUBJECT = "A payment"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
@@ -462,12 +462,6 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"Payment {self.pk} ({self.status})"
-
-    def assert_can_transition_to(self, status: str) -> None:
-        _check_transition(PAYMENT_TRANSITIONS, self.status, status, "A payment")
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in PAYMENT_TRANSITIONS.get(self.status, frozenset())
 
     @property
     def card_display(self) -> str:
