@@ -41,13 +41,15 @@ CARD = {
     "card_cvc": "123",
     "card_name": "Casey Loadtest",
 }
+# A shopper's pause between pages, in seconds ("1,3"); the script's own test shortens it.
+THINK = tuple(float(part) for part in os.environ.get("LOAD_THINK_SECONDS", "1,3").split(","))
 _shopper_numbers = count()
 _clinician_numbers = count()
 
 
 class Shopper(HttpUser):
     weight = 100
-    wait_time = between(1, 3)  # type: ignore[no-untyped-call]
+    wait_time = between(THINK[0], THINK[1])  # type: ignore[no-untyped-call]
 
     def on_start(self) -> None:
         number = next(_shopper_numbers) % len(FIXTURES["shopper_sessions"])
@@ -115,7 +117,7 @@ class Shopper(HttpUser):
 
 class Clinician(HttpUser):
     weight = 10
-    wait_time = between(2, 5)  # type: ignore[no-untyped-call]
+    wait_time = between(THINK[0] * 2, THINK[1] * 5 / 3)  # type: ignore[no-untyped-call]
 
     def on_start(self) -> None:
         sessions = FIXTURES["clinician_sessions"]

@@ -130,6 +130,9 @@ def main() -> int:
     parser.add_argument("--clinicians", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (the Procfile's: 1)")
     parser.add_argument(
+        "--database", default="flexlmn_bench_clinician", help="PostgreSQL database (created and seeded when new)"
+    )
+    parser.add_argument(
         "--redis-url", default=os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/13"),
         help="Redis for the cache and task queue (a database of its own; empty: the ORM broker)",
     )  # fmt: skip
@@ -137,7 +140,7 @@ def main() -> int:
     # A SIGTERM (a timeout, an impatient user) still runs the ``finally`` that stops gunicorn.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    database_url = setup_django("flexlmn_bench_clinician")
+    database_url = setup_django(args.database)
     work = Path(tempfile.mkdtemp(prefix="flexlmn-load-"))
     fixture_path = work / "fixtures.json"
     fixtures(fixture_path, shoppers=args.shoppers)
