@@ -1,0 +1,326 @@
+"""Demo merchants and products: Fitness & exercise and nutrition & supplements (data only)."""
+
+from __future__ import annotations
+
+from .base import AUTO, LMN, NOT, DemoMerchant, P
+
+MERCHANTS: tuple[DemoMerchant, ...] = (
+    # Fitness & exercise
+    DemoMerchant(
+        "iFit",
+        "Trainer-led workouts that connect to the treadmill, bike or rower you already own.",
+        (
+            P(
+                "iFit Connect Coaching Hub",
+                "fitness-exercise",
+                19900,
+                LMN,
+                "A small device that attaches to compatible cardio equipment and adjusts speed and incline to follow a trainer-led session.",
+                1001,
+            ),
+            P(
+                "iFit Train Membership, 12 months",
+                "fitness-exercise",
+                39600,
+                LMN,
+                "A year of on-demand and live classes with progress tracking across walking, running, cycling and strength.",
+            ),
+            P(
+                "iFit Chest Heart Rate Monitor",
+                "fitness-exercise",
+                7999,
+                LMN,
+                "A chest strap that streams heart rate to your sessions so the intensity stays in the zone your plan calls for.",
+                1002,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "PowerBlock",
+        "Compact adjustable dumbbells that replace a rack of weights at home.",
+        (
+            P(
+                "PowerBlock Pro 50 Adjustable Dumbbells",
+                "fitness-exercise",
+                54900,
+                LMN,
+                "A pair of dumbbells adjustable from 5 to 50 lb in 2.5 lb steps with a quick selector pin.",
+                1101,
+            ),
+            P(
+                "PowerBlock Elite Stage 1 Set (5–50 lb)",
+                "fitness-exercise",
+                45900,
+                LMN,
+                "An expandable set for progressive strength training in a small space.",
+                1102,
+            ),
+            P(
+                "PowerBlock Adjustable Sport Bench",
+                "fitness-exercise",
+                22900,
+                LMN,
+                "A flat-to-incline bench sized for home workouts with the PowerBlock sets.",
+                1103,
+            ),
+        ),
+        featured=True,
+    ),
+    DemoMerchant(
+        "Tempo",
+        "An AI-powered personal trainer on your phone that counts reps and corrects form.",
+        (
+            P(
+                "Tempo Move Home Gym",
+                "fitness-exercise",
+                49500,
+                LMN,
+                "A compact weight cabinet and phone dock with 3D form feedback during every set.",
+                1201,
+            ),
+            P(
+                "Tempo Fit Membership, 12 months",
+                "fitness-exercise",
+                46800,
+                LMN,
+                "Personalised strength and conditioning plans that adapt to your progress.",
+            ),
+            P(
+                "Tempo Workout Mat",
+                "fitness-exercise",
+                4900,
+                NOT,
+                "A cushioned, non-slip mat for floor exercises.",
+                1202,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "YourReformer",
+        "Studio-quality Pilates reformers built for the home.",
+        (
+            P(
+                "YourReformer Home Pilates Reformer",
+                "fitness-exercise",
+                299500,
+                LMN,
+                "A full-size reformer with adjustable spring tension for low-impact strength and mobility work.",
+                1301,
+            ),
+            P(
+                "YourReformer Jump Board",
+                "fitness-exercise",
+                34900,
+                LMN,
+                "A padded board that adds low-impact cardio to reformer sessions.",
+                1302,
+            ),
+            P(
+                "YourReformer Sitting Box & Platform",
+                "fitness-exercise",
+                27900,
+                LMN,
+                "Extends the reformer for seated, prone and balance exercises.",
+                1303,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "FitBod",
+        "A workout app that builds a customised training program from your history and equipment.",
+        (
+            P(
+                "Fitbod Annual Plan",
+                "fitness-exercise",
+                7999,
+                LMN,
+                "A year of personalised strength programs that balance muscle recovery between sessions.",
+            ),
+            P(
+                "Fitbod Lifetime Access",
+                "fitness-exercise",
+                35999,
+                LMN,
+                "One purchase for ongoing access to adaptive training programs.",
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "Alo Wellness Club",
+        "A fitness studio experience with yoga, Pilates and meditation classes, in person and online.",
+        (
+            P(
+                "Alo Wellness Club Membership, 12 months",
+                "fitness-exercise",
+                29900,
+                LMN,
+                "Unlimited on-demand yoga, Pilates, mobility and meditation classes with guided programs.",
+            ),
+            P(
+                "Alo Studio Class Pack, 10 classes",
+                "fitness-exercise",
+                25000,
+                LMN,
+                "Ten in-studio classes to use within six months.",
+            ),
+            P(
+                "Alo Warrior Yoga Mat",
+                "fitness-exercise",
+                12800,
+                NOT,
+                "A grippy, cushioned mat for studio and home practice.",
+                1401,
+            ),
+        ),
+        featured=True,
+    ),
+    # Nutrition & supplements
+    DemoMerchant(
+        "CalmiGo",
+        "A drug-free handheld exhaler designed to help calm anxiety with guided breathing.",
+        (
+            P(
+                "CalmiGo Calming Breath Device",
+                "nutrition-supplements",
+                12900,
+                LMN,
+                "Guides slow, extended exhales with light, vibration and scent to help settle acute stress.",
+                2001,
+            ),
+            P(
+                "CalmiGo Scent Refill Pack",
+                "nutrition-supplements",
+                1999,
+                LMN,
+                "Three replacement scent pads for the CalmiGo device.",
+                2002,
+            ),
+            P(
+                "CalmiGo Kids Calming Companion",
+                "nutrition-supplements",
+                13900,
+                LMN,
+                "A child-sized version with a playful light guide for breathing practice.",
+                2003,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "Wellspring Meds",
+        "Everyday over-the-counter medicine and first-aid supplies at wholesale prices.",
+        (
+            P(
+                "Loratadine 10 mg Allergy Relief, 365 tablets",
+                "nutrition-supplements",
+                2199,
+                AUTO,
+                "Non-drowsy, 24-hour relief of seasonal allergy symptoms. Use as directed.",
+                2101,
+            ),
+            P(
+                "Ibuprofen 200 mg, 500 tablets",
+                "recovery-pain-relief",
+                1499,
+                AUTO,
+                "Temporary relief of minor aches, headache and fever. Use as directed.",
+                2102,
+            ),
+            P(
+                "Acetaminophen 500 mg, 500 caplets",
+                "recovery-pain-relief",
+                1349,
+                AUTO,
+                "Relief of minor aches and pains and fever reduction. Use as directed.",
+                2103,
+            ),
+            P(
+                "Family First Aid Kit, 160 pieces",
+                "recovery-pain-relief",
+                2499,
+                AUTO,
+                "Bandages, gauze, antiseptic wipes and tape in a compact case for home and car.",
+                2104,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "AND/life",
+        "A wellness program that pairs guided workouts with meal planning and coaching.",
+        (
+            P(
+                "AND/life Wellness Program, 12 months",
+                "nutrition-supplements",
+                17900,
+                LMN,
+                "Guided workouts, meal plans and habit tracking with check-ins from a coach.",
+            ),
+            P(
+                "AND/life Coached Nutrition Plan, 3 months",
+                "nutrition-supplements",
+                9900,
+                LMN,
+                "A three-month plan with weekly nutrition coaching and grocery lists.",
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "Rootless",
+        "Daily nutrient bites that support hormone balance and gut health.",
+        (
+            P(
+                "Rootless Hormone Support Bites, 30 count",
+                "nutrition-supplements",
+                5900,
+                LMN,
+                "A daily chewable with vitamins, minerals and botanicals chosen to support hormonal health.",
+                2201,
+            ),
+            P(
+                "Rootless Gut Health Bites, 30 count",
+                "nutrition-supplements",
+                5900,
+                LMN,
+                "A daily chewable with fiber and probiotics to support digestion.",
+                2202,
+            ),
+            P(
+                "Rootless Daily Duo, 60 count",
+                "nutrition-supplements",
+                10800,
+                LMN,
+                "Both formulas together for a month.",
+                2203,
+            ),
+        ),
+    ),
+    DemoMerchant(
+        "Saltivate",
+        "Sugar-free electrolyte powders that help you stay hydrated.",
+        (
+            P(
+                "Saltivate Zero-Sugar Electrolyte Sticks, 30 count",
+                "nutrition-supplements",
+                3900,
+                LMN,
+                "Single-serve sodium, potassium and magnesium drink mix with no sugar.",
+                2301,
+            ),
+            P(
+                "Saltivate Electrolyte Tub, 60 servings",
+                "nutrition-supplements",
+                6400,
+                LMN,
+                "The same zero-sugar formula in a scoopable tub.",
+                2302,
+            ),
+            P(
+                "Saltivate Insulated Bottle, 24 oz",
+                "nutrition-supplements",
+                3200,
+                NOT,
+                "A double-wall stainless steel bottle that keeps drinks cold.",
+                2303,
+            ),
+        ),
+    ),
+)
