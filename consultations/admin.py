@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
@@ -158,9 +158,17 @@ class ClinicianProfileAdmin(admin.ModelAdmin[ClinicianProfile]):
         ("Printed on letters", {"fields": ("phone", "contact_email", "signature_image", "typed_signature")}),
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClinicianProfile]:
+        # The list shows every clinician's valid licenses: one query for the page, not one per row.
+        valid = Prefetch("licenses", queryset=License.objects.valid(), to_attr="valid_licenses")
+        return super().get_queryset(request).prefetch_related(valid)
+
     @admin.display(description="licenses (verified and current)")
     def license_states(self, obj: ClinicianProfile) -> str:
-        return ", ".join(sorted(license.state for license in obj.licenses.valid())) or "—"
+        licenses = getattr(obj, "valid_licenses", None)
+        if licenses is None:
+            licenses = obj.licenses.valid()
+        return ", ".join(sorted(license.state for license in licenses)) or "—"
 
     def save_model(self, request: HttpRequest, obj: ClinicianProfile, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -172,6 +180,8 @@ class ClinicianProfileAdmin(admin.ModelAdmin[ClinicianProfile]):
 @admin.register(License)
 class LicenseAdmin(admin.ModelAdmin[License]):
     list_display = ("clinician", "state", "number", "expires_on", "verified_by", "verified_at")
+    # verified_by may be empty, so the admin's automatic select_related would leave it to one query per row.
+    list_select_related = ("clinician", "verified_by")
     list_filter = ("state", ("verified_at", admin.EmptyFieldListFilter))
     search_fields = ("number", "clinician__legal_name", "clinician__npi")
     readonly_fields = ("verified_by", "verified_at", "created_at")

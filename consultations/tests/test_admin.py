@@ -7,7 +7,8 @@ import json
 import pytest
 from django.test import Client
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Role, User
+from accounts.tests.factories import UserFactory
 from consultations.models import License, Questionnaire
 from consultations.tests.factories import ClinicianProfileFactory, LicenseFactory, QuestionnaireFactory
 from marketplace.models import Category
@@ -125,3 +126,24 @@ def test_shoppers_and_clinicians_cannot_open_the_admin_pages(client: Client, sho
     for user in (shopper, clinician):
         client.force_login(user)
         assert client.get("/admin/consultations/license/").status_code in (302, 403)
+
+
+@pytest.mark.parametrize("url", ["/admin/consultations/clinicianprofile/", "/admin/consultations/license/"])
+def test_the_clinician_and_license_lists_take_the_same_queries_for_one_row_or_many(
+    ops_client: Client, ops: User, url: str
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = ops_client.get(url)
+        assert response.status_code == 200
+        return len(captured)
+
+    LicenseFactory(state="TX", verified_by=ops)
+    queries()  # the session's first request records its activity: leave that out of the count
+    one = queries()
+    for state in ("CA", "NY", "FL"):
+        LicenseFactory(state=state, verified_by=UserFactory(role=Role.OPS))
+    assert queries() == one
