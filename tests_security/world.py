@@ -19,19 +19,18 @@ from accounts.models import Role, User
 from accounts.tests.factories import UserFactory
 from conftest import enable_totp
 from consultations.models import Consultation, ConsultationStatus, Questionnaire
-from consultations.services import (
-    consultation_approve,
-    consultation_claim,
-    consultation_complete_intake,
-    consultation_save_answers,
-    consultation_save_details,
-)
+from consultations.services import consultation_approve, consultation_claim
 from consultations.tests.factories import (
-    GOOD_ANSWERS,
     ClinicalTemplateFactory,
     ClinicianProfileFactory,
     LicenseFactory,
     QuestionnaireFactory,
+)
+from consultations.tests.support import (  # shared with the consultation tests; CONTACT is used by test_headers
+    APPROVED_CARD,
+    CONTACT,  # noqa: F401
+    complete_intake,
+    start_checkout,
 )
 from letters import services as letters
 from letters.models import Letter, LetterCorrectionRequest, LetterRequest
@@ -40,19 +39,7 @@ from marketplace.models import Cart, CartItem, Category, Eligibility, Merchant, 
 from marketplace.tests.factories import CategoryFactory, MerchantFactory, ProductFactory, make_gtin
 from payments import services as payments
 from payments.models import CheckoutSession, Order
-from payments.providers import CardDetails
 
-APPROVED_CARD = CardDetails(number="4242424242424242", exp_month=12, exp_year=2035, cvc="123", name="Sam Shopper")
-CONTACT = payments.ContactDetails(
-    name="Sam Shopper",
-    email="sam.shopper@example.test",
-    phone="555-010-0199",
-    line1="12 Elm Street",
-    line2="",
-    city="Austin",
-    state="TX",
-    postal_code="78701",
-)
 PERSONAS = ("anonymous", "shopper", "other_shopper", "clinician", "unlicensed_clinician", "ops")
 
 
@@ -85,32 +72,10 @@ def make_staff(email: str, role: str, *, first: str, last: str, **extra: Any) ->
     return user
 
 
-def complete_intake(consultation: Consultation, *, state: str = "TX", answers: dict[str, Any] | None = None) -> None:
-    consultation_save_details(
-        consultation=consultation,
-        legal_name="Sam Q. Shopper",
-        date_of_birth=date(1988, 4, 12),
-        sex="female",
-        state=state,
-        reached_step=1,
-    )
-    for block in consultation.questions_snapshot:
-        consultation_save_answers(
-            consultation=consultation,
-            questionnaire_id=block["questionnaire"],
-            answers=dict(answers or GOOD_ANSWERS),
-            reached_step=len(block["questions"]) + 1,
-        )
-    consultation_complete_intake(consultation=consultation)
-
-
 def submitted_checkout_case(patient: User, *products: Product) -> tuple[Consultation, Order]:
     """Cart → checkout → details → intake → card authorized: a submitted case and its order under review."""
-    cart, _ = Cart.objects.get_or_create(user=patient)
-    for product in products:
-        CartItem.objects.get_or_create(cart=cart, product=product)
-    session = payments.checkout_session_create_from_cart(cart=cart, user=patient)
-    order = payments.checkout_session_set_details(session=session, details=CONTACT, actor=patient)
+    order = start_checkout(patient, *products)
+    session = order.checkout_session
     payments.checkout_next_step_url(session=session)
     consultation = Consultation.objects.get(checkout_session=session)
     complete_intake(consultation)

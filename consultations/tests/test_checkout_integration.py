@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from consultations.checkout import checkout_intake_url
 from consultations.models import Consultation, ConsultationStatus, Questionnaire
-from consultations.tests.conftest import APPROVED_CARD, complete_intake, start_checkout
+from consultations.tests.support import APPROVED_CARD, complete_intake, start_checkout
 from letters.models import Letter, LetterStatus
 from marketplace.models import Category, Eligibility, Product
 from marketplace.tests.factories import CategoryFactory, ProductFactory

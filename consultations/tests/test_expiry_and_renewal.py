@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from consultations.models import Consultation, ConsultationKind, ConsultationStatus, IllegalTransition
 from consultations.services import consultation_expire, consultation_start, consultations_expire_overdue
-from consultations.tests.conftest import complete_intake
+from consultations.tests.support import complete_intake
 from marketplace.models import Category
 
 pytestmark = pytest.mark.django_db
