@@ -59,14 +59,14 @@ def send_clinician_question(consultation: Consultation) -> None:
 
 def send_letter_approved(consultation: Consultation) -> None:
     """Approved: the letter is issued and the payment captured."""
-    try:
-        url = settings.SITE_URL + reverse("letters:vault")
-    except Exception:  # the letters pages are not installed in this deployment
-        url = _consultation_url(consultation)
     _send(
         "letter-approved",
         consultation,
-        {"url": url, "categories": _categories(consultation), "order": consultation.order},
+        {
+            "url": settings.SITE_URL + reverse("letters:vault"),
+            "categories": _categories(consultation),
+            "order": consultation.order,
+        },
     )
 
 

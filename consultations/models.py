@@ -132,14 +132,6 @@ class Questionnaire(models.Model):
             raise ValidationError({"questions": exc.messages}) from exc
         self._refuse_changes_to_published()
 
-    @property
-    def sections(self) -> list[str]:
-        seen: list[str] = []
-        for question in self.questions:
-            if question["section"] not in seen:
-                seen.append(question["section"])
-        return seen
-
 
 class CategoryClinicalTemplate(models.Model):
     """What a clinician starts from for a category: fitting ICD-10 codes and text templates.
@@ -187,10 +179,6 @@ class CategoryClinicalTemplate(models.Model):
         ):
             validate_template_text(getattr(self, name))
         super().save(*args, **kwargs)
-
-    @property
-    def code_descriptions(self) -> dict[str, str]:
-        return {item["code"]: item["description"] for item in self.icd10_codes}
 
 
 # --------------------------------------------------------------------------- clinicians
@@ -244,10 +232,6 @@ class ClinicianProfile(models.Model):
         return f"{self.legal_name}, {self.credential}"
 
     @property
-    def is_physician(self) -> bool:
-        return self.credential in PHYSICIAN_CREDENTIALS
-
-    @property
     def signature_text(self) -> str:
         return self.typed_signature or self.display_name
 
@@ -294,9 +278,6 @@ class License(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.verified_at is not None
-
-    def is_valid_on(self, on: date | None = None) -> bool:
-        return self.is_verified and self.expires_on >= (on or timezone.localdate())
 
 
 # --------------------------------------------------------------------------- consultations
@@ -443,10 +424,6 @@ class Consultation(StatusTransitions, models.Model):
         return self.status in DECIDED_STATUSES
 
     @property
-    def is_draft(self) -> bool:
-        return self.status == ConsultationStatus.DRAFT
-
-    @property
     def intake_is_complete(self) -> bool:
         return self.intake_completed_at is not None
 
@@ -493,10 +470,6 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"Message {self.pk}"
-
-    @property
-    def from_patient(self) -> bool:
-        return bool(self.author_id == self.consultation.patient_id)
 
 
 class EmailKind(models.TextChoices):

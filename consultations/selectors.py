@@ -44,10 +44,6 @@ def clinician_signable_states(user: User | Any) -> frozenset[str]:
     return frozenset(states)
 
 
-def clinician_may_sign_in(user: User | Any, state: str) -> bool:
-    return state in clinician_signable_states(user)
-
-
 def available_to_claim_q(clinician: User, now: datetime) -> Q:
     """Cases ``clinician`` may claim now (before the license scope is applied).
 
@@ -292,7 +288,7 @@ def earlier_consultations(consultation: Consultation) -> QuerySet[Consultation]:
 def patient_letters(consultation: Consultation) -> QuerySet[Any]:
     from letters.models import Letter
 
-    return Letter.objects.filter(patient_id=consultation.patient_id).prefetch_related("covered_categories")
+    return Letter.objects.filter(patient_id=consultation.patient_id)
 
 
 def icd10_options(consultation: Consultation) -> list[tuple[str, str]]:

@@ -65,7 +65,7 @@ def test_an_unknown_case_answers_404(client: Client, licensed: User) -> None:
 def test_a_draft_intake_is_not_a_case(
     client: Client, licensed: User, questionnaire: object, sleep_pad: object, shopper: User
 ) -> None:
-    from consultations.tests.conftest import start_checkout
+    from consultations.tests.support import start_checkout
     from payments import services as payments
 
     order = start_checkout(shopper, sleep_pad)  # type: ignore[arg-type]
@@ -98,6 +98,35 @@ def test_the_case_page_shows_what_the_review_needs_and_no_more(
     assert "Sam Q. Shopper" not in html  # the legal name is for the letter, not the review
     assert "1988" not in html  # nor the date of birth
     assert "Claim and review" in html
+
+
+def test_the_case_page_lists_earlier_letters_without_fetching_what_it_does_not_show(
+    client: Client, case: Consultation, licensed: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from letters.tests.factories import LetterFactory
+
+    letter = LetterFactory(consultation__patient=case.patient)
+    client.force_login(licensed)
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(f"/clinician/cases/{case.pk}/").content.decode()
+    assert f"Letter {letter.reference}" in html
+    # The history line names the letter's code and dates, not its categories.
+    assert not [q for q in captured if "letter_covered_categories" in q["sql"]]
+
+
+def test_the_consultation_page_reads_its_categories_once(client: Client, case: Consultation, shopper: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(shopper)
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(f"/consultations/{case.pk}/").content.decode()
+    assert "Sleep &amp; home wellness" in html
+    # The header and the products under review share one read of the categories.
+    assert len([q for q in captured if 'FROM "marketplace_category"' in q["sql"]]) == 1
 
 
 def test_every_case_view_is_audited(client: Client, case: Consultation, licensed: User) -> None:

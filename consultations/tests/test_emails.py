@@ -90,6 +90,13 @@ def test_every_kind_has_subject_text_and_html(case: Consultation, kind: str, sub
     assert "https://flexlmn.test/" in message.body
 
 
+def test_the_approved_email_links_to_the_patients_letters(case: Consultation) -> None:
+    mail.outbox.clear()
+    consultation_email_send("approved", str(case.pk))
+    (message,) = mail.outbox
+    assert "https://flexlmn.test/letters/" in message.body
+
+
 def test_unknown_kinds_are_a_programming_error(case: Consultation) -> None:
     with pytest.raises(ValueError, match="Unknown consultation email kind"):
         consultation_email_send("birthday", str(case.pk))

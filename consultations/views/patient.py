@@ -20,7 +20,7 @@ from ..forms import ConsentForm, PatientDetailsForm, PatientReplyForm, Questions
 from ..intake import CONSENT, DETAILS, IntakeStep, intake_steps, progress_percent
 from ..models import Consultation, ConsultationKind, ConsultationStatus
 from ..questions import is_disqualifying
-from ..selectors import answered_questionnaires, consultation_products
+from ..selectors import answered_questionnaires, case_categories, consultation_products
 from ..services import (
     ConsultationError,
     consultation_answer,
@@ -39,7 +39,9 @@ DEFAULT_DISQUALIFY_MESSAGE = (
 def _get_consultation_for_user(request: HttpRequest, consultation_id: Any) -> Consultation:
     """The signed-in patient's own consultation; anyone else's answers 404."""
     return get_object_or_404(
-        Consultation.objects.select_related("order", "checkout_session"), pk=consultation_id, patient=request.user
+        Consultation.objects.select_related("order", "checkout_session").prefetch_related("categories"),
+        pk=consultation_id,
+        patient=request.user,
     )
 
 
@@ -74,7 +76,7 @@ def consultation_detail(request: HttpRequest, consultation_id: Any) -> HttpRespo
         return redirect(_step_url(consultation, min(consultation.current_step, len(steps) - 1)))
     context = {
         "consultation": consultation,
-        "categories": consultation.categories.order_by("ordering", "name"),
+        "categories": case_categories(consultation),
         "products": consultation_products(consultation),
         "thread": consultation.messages.select_related("author"),
         "reply_form": PatientReplyForm() if consultation.status == ConsultationStatus.NEEDS_INFO else None,
@@ -190,7 +192,7 @@ def consultation_step(request: HttpRequest, consultation_id: Any, step: int) -> 
         "step_number": step + 1,
         "step_count": len(steps),
         "progress": progress_percent(current, len(steps)),
-        "categories": consultation.categories.order_by("ordering", "name"),
+        "categories": case_categories(consultation),
         "introduction": next(
             (
                 b.get("introduction", "")
