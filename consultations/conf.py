@@ -39,8 +39,12 @@ def physician_only_states() -> frozenset[str]:
     return frozenset(str(state).upper() for state in value)
 
 
+def claim_minutes() -> int:
+    return int(getattr(settings, "CONSULTATIONS_CLAIM_MINUTES", DEFAULT_CLAIM_MINUTES))
+
+
 def claim_lapse() -> timedelta:
-    return timedelta(minutes=int(getattr(settings, "CONSULTATIONS_CLAIM_MINUTES", DEFAULT_CLAIM_MINUTES)))
+    return timedelta(minutes=claim_minutes())
 
 
 def answer_reservation() -> timedelta:

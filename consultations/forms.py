@@ -10,7 +10,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .conf import DECISION_TEXT_MAX, DENIAL_NOTE_MAX, DENIAL_REASONS, LEGAL_NAME_MAX, MESSAGE_MAX, MINIMUM_AGE
+from .conf import (
+    DECISION_TEXT_MAX,
+    DENIAL_NOTE_MAX,
+    DENIAL_REASONS,
+    LEGAL_NAME_MAX,
+    MESSAGE_MAX,
+    MINIMUM_AGE,
+    TEXT_ANSWER_MAX,
+)
 from .models import Sex
 from .questions import DEFAULT_TEXT_MAX, QuestionType, question_choices
 from .states import US_STATE_CODES, US_STATES
@@ -83,7 +91,7 @@ def _field_for(question: dict[str, Any]) -> forms.Field:
     if qtype == QuestionType.MULTI_CHOICE:
         return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
     if qtype == QuestionType.TEXT:
-        max_length = min(int(question.get("max_length", DEFAULT_TEXT_MAX)), DEFAULT_TEXT_MAX * 2)
+        max_length = min(int(question.get("max_length", DEFAULT_TEXT_MAX)), TEXT_ANSWER_MAX)
         return forms.CharField(
             max_length=max_length,
             validators=[validate_no_ssn],

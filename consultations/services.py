@@ -20,8 +20,9 @@ from accounts.models import User
 from accounts.services import audit_record
 from marketplace.models import Category
 
-from .conf import DENIAL_REASON_TEXT, claim_lapse
+from .conf import DENIAL_REASON_TEXT, claim_lapse, claim_minutes
 from .models import (
+    OPEN_REVIEW_STATUSES,
     Consultation,
     ConsultationKind,
     ConsultationStatus,
@@ -391,16 +392,22 @@ def consultation_claim_next(*, clinician: User, request: HttpRequest | None = No
     different rows: two clinicians never get the same case.
     """
     now = timezone.now()
+    states = clinician_signable_states(clinician)
+    # A held case from a state the clinician may no longer sign in (a license lapsed) is not reopened:
+    # its page would answer 404, and the claim lapses on its own.
     current = (
         Consultation.objects.filter(
-            status=ConsultationStatus.IN_REVIEW, claimed_by=clinician, claimed_at__gte=now - claim_lapse()
+            status=ConsultationStatus.IN_REVIEW,
+            claimed_by=clinician,
+            claimed_at__gte=now - claim_lapse(),
+            state__in=states,
         )
         .order_by(F("review_deadline").asc(nulls_last=True))
         .first()
     )
     if current is not None:
         return current
-    case = claimable_cases(clinician, now).select_for_update(skip_locked=True, of=("self",)).first()
+    case = claimable_cases(clinician, now, states=states).select_for_update(skip_locked=True, of=("self",)).first()
     if case is None:
         return None
     _claim(case, clinician, now, request)
@@ -472,7 +479,9 @@ def _assert_may_decide(case: Consultation, clinician: User) -> None:
     if case.claimed_by_id != clinician.pk:
         raise DecisionRefused("This case is claimed by another clinician.")
     if not case.claim_is_live():
-        raise DecisionRefused("Your claim on this case lapsed after 30 minutes without a decision. Claim it again.")
+        raise DecisionRefused(
+            f"Your claim on this case lapsed after {claim_minutes()} minutes without a decision. Claim it again."
+        )
     if case.review_deadline is not None and case.review_deadline <= timezone.now():
         raise DecisionRefused("The payment hold on this case has lapsed; it can no longer be decided.")
 
@@ -728,7 +737,6 @@ def consultation_expire(*, consultation: Consultation, actor: User | None = None
 def consultations_expire_overdue() -> int:
     """Expire every open case whose review deadline passed; returns how many."""
     overdue = Consultation.objects.filter(
-        status__in=[ConsultationStatus.SUBMITTED, ConsultationStatus.IN_REVIEW, ConsultationStatus.NEEDS_INFO],
-        review_deadline__lte=timezone.now(),
+        status__in=OPEN_REVIEW_STATUSES, review_deadline__lte=timezone.now()
     ).values_list("pk", flat=True)
     return sum(consultation_expire(consultation=Consultation(pk=pk)) for pk in list(overdue))

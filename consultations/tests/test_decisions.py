@@ -177,6 +177,17 @@ def test_a_lapsed_claim_cannot_decide(clinician_client: Client, claimed: Consult
     assert claimed.status == ConsultationStatus.IN_REVIEW
 
 
+def test_the_claim_length_clinicians_read_follows_the_setting(
+    settings: Any, clinician_client: Client, case: Consultation, licensed: User
+) -> None:
+    settings.CONSULTATIONS_CLAIM_MINUTES = 5
+    assert "A claim is yours for 5 minutes" in clinician_client.get(f"/clinician/cases/{case.pk}/").content.decode()
+    consultation_claim_next(clinician=licensed)
+    Consultation.objects.filter(pk=case.pk).update(claimed_at=timezone.now() - timedelta(minutes=6))
+    response = clinician_client.post(f"/clinician/cases/{case.pk}/deny/", DENY_POST)
+    assert "lapsed after 5 minutes" in " ".join(_messages(response))
+
+
 def test_a_case_already_decided_cannot_be_decided_again(clinician_client: Client, claimed: Consultation) -> None:
     clinician_client.post(f"/clinician/cases/{claimed.pk}/deny/", DENY_POST)
     response = clinician_client.post(f"/clinician/cases/{claimed.pk}/approve/", approve_post())

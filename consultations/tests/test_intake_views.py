@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from consultations.models import Consultation, ConsultationStatus, Questionnaire
-from consultations.tests.conftest import start_checkout
+from consultations.tests.support import start_checkout
 from marketplace.models import Product
 from payments import services as payments
 
@@ -172,6 +172,20 @@ def test_a_disqualifying_answer_ends_the_consultation_before_any_payment(
     assert payments.checkout_next_step_url(session=draft.checkout_session) == f"/consultations/{draft.pk}/"
     assert not draft.order.payments.exists()
     assert AuditEvent.objects.filter(action="consultation.disqualified", object_id=str(draft.pk)).exists()
+
+
+def test_a_disqualified_letter_request_does_not_point_to_a_cart(
+    patient_client: Client, questionnaire: Questionnaire, shopper: User
+) -> None:
+    from consultations.models import ConsultationKind
+    from consultations.services import consultation_disqualify, consultation_start
+
+    request = consultation_start(patient=shopper, categories=[questionnaire.category], kind=ConsultationKind.STANDALONE)
+    consultation_disqualify(consultation=request, message="Not the right fit.")
+    html = patient_client.get(f"/consultations/{request.pk}/").content.decode()
+    assert "Nothing has been charged" in html
+    # A letter request bought nothing: there is no cart to go back to.
+    assert "stay in your cart" not in html and "Back to your cart" not in html
 
 
 def test_a_disqualifying_yes_no_answer_uses_the_default_kind_message(

@@ -111,3 +111,16 @@ def test_an_empty_question_is_not_sent(client: Client, case: Consultation, licen
     assert response.status_code == 400
     case.refresh_from_db()
     assert case.status == ConsultationStatus.IN_REVIEW
+
+
+def test_an_empty_question_reopens_the_ask_tab_with_its_error(
+    client: Client, case: Consultation, licensed: User
+) -> None:
+    consultation_claim_next(clinician=licensed)
+    client.force_login(licensed)
+    response = client.post(f"/clinician/cases/{case.pk}/ask/", {"body": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    # The error is shown on the tab the clinician was using, not behind the Approve tab.
+    assert 'class="tab-pane fade show active" id="ask"' in page
+    assert 'class="tab-pane fade show active" id="approve"' not in page

@@ -152,3 +152,19 @@ def test_review_next_skips_a_case_another_clinician_is_claiming_instead_of_waiti
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 0")
     assert taken is not None and taken.pk == second.pk
+
+
+@pytest.mark.django_db
+def test_review_next_does_not_reopen_a_case_from_a_state_whose_license_lapsed(
+    make_case: Callable[..., Consultation], shopper: User, other_shopper: User, licensed: User
+) -> None:
+    from consultations.models import License
+    from consultations.tests.factories import LicenseFactory
+
+    held = make_case(shopper)
+    assert consultation_claim_next(clinician=licensed) == held
+    License.objects.filter(clinician__user=licensed).update(expires_on=timezone.localdate() - timedelta(days=1))
+    LicenseFactory(clinician=licensed.clinician_profile, state="CA")
+    waiting = make_case(other_shopper, state="CA")
+    # The Texas case's page now answers 404 for this clinician: Review next offers the case they may sign.
+    assert consultation_claim_next(clinician=licensed) == waiting

@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from accounts.permissions import role_required
 from accounts.services import audit_record
 
+from ..conf import claim_minutes
 from ..forms import ApprovalForm, ClinicianQuestionForm, DenialForm, TreatmentPlanFormSet
 from ..models import Consultation, ConsultationStatus
 from ..selectors import (
@@ -126,7 +127,10 @@ def _case_context(
         "can_decide": can_decide,
         "has_codes": bool(options),
         "claimed_by_other": case.claim_is_live() and case.claimed_by_id != request.user.pk,
+        "claim_minutes": claim_minutes(),
         "deadline_urgent": bool(case.review_deadline and case.review_deadline - timezone.now() < timedelta(hours=24)),
+        # A form handed back with its errors opens on its own tab; a fresh page opens on Approve.
+        "open_panel": "ask" if question_form is not None else "deny" if denial_form is not None else "approve",
     }
 
 
@@ -186,7 +190,6 @@ def case_approve(request: HttpRequest, case_id: Any) -> HttpResponse:
     plan = TreatmentPlanFormSet(request.POST, prefix="plan")
     if not (form.is_valid() and plan.is_valid()):
         context = _case_context(request, case, approval_form=form, plan_formset=plan)
-        context["open_panel"] = "approve"
         return render(request, "consultations/clinician/case.html", context, status=400)
     data = form.cleaned_data
     try:
@@ -218,7 +221,6 @@ def case_deny(request: HttpRequest, case_id: Any) -> HttpResponse:
     form = DenialForm(request.POST)
     if not form.is_valid():
         context = _case_context(request, case, denial_form=form)
-        context["open_panel"] = "deny"
         return render(request, "consultations/clinician/case.html", context, status=400)
     try:
         consultation_deny(
