@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from accounts.models import User
+from marketplace.templatetags.marketplace_tags import usd
 
 from . import merchant_webhooks, services
 from .api import keys as api_keys
@@ -38,10 +39,6 @@ from .models import (
     Refund,
     RefundItem,
 )
-
-
-def _usd(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
 
 
 class ReadOnlyInline(admin.TabularInline[Any, Any]):
@@ -128,11 +125,11 @@ class OrderAdmin(admin.ModelAdmin[Order]):
 
     @admin.display(description="Total", ordering="total_cents")
     def total(self, obj: Order) -> str:
-        return _usd(obj.total_cents)
+        return usd(obj.total_cents)
 
     @admin.display(description="Refunded", ordering="refunded_cents")
     def refunded(self, obj: Order) -> str:
-        return _usd(obj.refunded_cents) if obj.refunded_cents else "—"
+        return usd(obj.refunded_cents) if obj.refunded_cents else "—"
 
     @admin.display(description="Hold < 24 h", boolean=True)
     def hold_flag(self, obj: Order) -> bool:
@@ -182,7 +179,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             else:
                 self.message_user(
                     request,
-                    f"Refunded {_usd(refund.amount_cents)} on order {order.reference}; the shopper is emailed.",
+                    f"Refunded {usd(refund.amount_cents)} on order {order.reference}; the shopper is emailed.",
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(reverse("admin:payments_order_change", args=[order.pk]))
@@ -193,8 +190,8 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             "items": items,
             "form": form,
             "opts": self.model._meta,
-            "total_display": _usd(order.total_cents),
-            "refundable_display": _usd(order.total_cents - order.refunded_cents),
+            "total_display": usd(order.total_cents),
+            "refundable_display": usd(order.total_cents - order.refunded_cents),
         }
         return render(request, "payments/admin/refund.html", context)
 
@@ -281,6 +278,8 @@ class RefundItemInline(ReadOnlyInline):
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
     list_display = ("id", "order", "amount_cents", "status", "created_by", "created_at")
+    # created_by may be empty, so the admin's own select_related() would leave it out: one query per row.
+    list_select_related = ("order", "created_by")
     list_filter = ("status",)
     search_fields = ("id", "order__id", "provider_reference")
     inlines = (RefundItemInline,)
@@ -602,7 +601,7 @@ class MerchantEventAdmin(ReadOnlyAdmin):
     list_display = ("public_id", "type", "merchant", "livemode", "checkout_session", "created_at")
     list_filter = ("type", "livemode", "merchant")
     search_fields = ("id", "checkout_session__id")
-    list_select_related = ("merchant",)
+    list_select_related = ("merchant", "checkout_session")
     inlines = (DeliveryInline,)
     readonly_fields = ("public_id", "type", "merchant", "livemode", "checkout_session", "payload", "created_at")
     fields = readonly_fields

@@ -245,12 +245,18 @@ def _consultation_data(order: Order, status: str) -> dict[str, Any] | None:
     return {"id": str(consultation.pk), "object": "consultation", "status": status}
 
 
+_ORDER_STATUSES_WITH_EVENTS = frozenset({OrderStatus.AWAITING_REVIEW, OrderStatus.CONFIRMED, OrderStatus.CANCELLED})
+
+
 def merchant_events_for_order(*, order: Order, previous_status: str) -> list[MerchantEvent]:
     """The events an order's status change means for the merchant whose API created its session.
 
     Called by ``payments.services`` right after an order's status is saved,
     in the same transaction. Orders from the Flex Shop send nothing.
     """
+    if order.status not in _ORDER_STATUSES_WITH_EVENTS:
+        # Fulfilment and refunds tell the merchant nothing here: no session lookup on those writes.
+        return []
     session = _merchant_session(order)
     if session is None or session.merchant is None:
         return []

@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from reportlab.platypus.flowables import KeepTogether
 
 from marketplace.models import Eligibility
+from marketplace.templatetags.marketplace_tags import usd
 
 from .models import Order, OrderItem, Payment, Refund
 from .selectors import order_payment
@@ -35,11 +36,6 @@ ELIGIBILITY_CLASS: dict[str, str] = {
     Eligibility.LMN_REQUIRED: "Eligible with LMN",
     Eligibility.NOT_ELIGIBLE: "Not eligible",
 }
-
-
-def usd(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) / 100:,.2f}"
 
 
 def _local(moment: datetime | None) -> str:

@@ -75,18 +75,18 @@ def order_provider_name(order: Order) -> str:
     return settings.PAYMENT_PROVIDER
 
 
-def _new_payment(order: Order) -> Payment:
+def _new_payment(order: Order, *, provider: str) -> Payment:
     return Payment.objects.create(
         order=order,
-        provider=order_provider_name(order),
+        provider=provider,
         amount_cents=order.total_cents,
         currency=order.currency,
         attempt_started_at=timezone.now(),
     )
 
 
-def _open_payment(order: Order) -> Payment | None:
-    """The order's attempt that holds nothing yet and still fits the order (same provider and amount), locked.
+def _open_payment(order: Order, *, provider: str) -> Payment | None:
+    """The order's attempt that holds nothing yet and still fits the order (``provider`` and amount), locked.
 
     Paying again reuses it, and with it its idempotency key (derived from its
     id): the provider then answers the first call again (Stripe: the same
@@ -97,7 +97,7 @@ def _open_payment(order: Order) -> Payment | None:
         .filter(
             order=order,
             status=PaymentStatus.REQUIRES_AUTHORIZATION,
-            provider=order_provider_name(order),
+            provider=provider,
             amount_cents=order.total_cents,
             currency=order.currency,
         )
@@ -106,24 +106,37 @@ def _open_payment(order: Order) -> Payment | None:
     )
 
 
-def _start_attempt(order: Order) -> Payment:
-    """The payment row to send to the provider (reused or new), marked as in flight. Call it with the order locked."""
-    payment = _open_payment(order)
+def _start_attempt(order: Order, *, provider: str = "", payment: Payment | None = None) -> Payment:
+    """The payment row to send to the provider (reused or new), marked as in flight. Call it with the order locked.
+
+    A caller that already has the ``provider`` (a query for a merchant's session) or the open
+    ``payment`` passes them, so neither is looked up twice.
+    """
+    provider = provider or order_provider_name(order)
+    payment = payment or _open_payment(order, provider=provider)
     if payment is None:
-        return _new_payment(order)
+        return _new_payment(order, provider=provider)
     payment.attempt_started_at = timezone.now()
     payment.save(update_fields=["attempt_started_at", "updated_at"])
     return payment
 
 
 def _record_answer(payment: Payment, answer: ProviderPayment) -> None:
-    """Keep the provider's reference and end the attempt; the status is the caller's to change."""
+    """Keep the provider's reference and card, and end the attempt, in one write; the status is the caller's to change."""
     fields = ["attempt_started_at", "updated_at"]
     if not payment.provider_reference and answer.reference:
         payment.provider_reference = answer.reference
         fields.append("provider_reference")
+    if answer.card_last4 and not payment.card_last4:
+        _copy_card(payment, answer)
+        fields += ["card_brand", "card_last4"]
     payment.attempt_started_at = None
     payment.save(update_fields=fields)
+
+
+def _copy_card(payment: Payment, answer: ProviderPayment) -> None:
+    payment.card_brand = answer.card_brand[:20]
+    payment.card_last4 = answer.card_last4[-4:]
 
 
 def _lock_payment_and_order(payment: Payment | UUID | str) -> tuple[Payment, Order]:
@@ -156,10 +169,11 @@ def payment_prepare(*, order: Order, actor: User, request: HttpRequest | None = 
         _check_payable(order, actor)
         if order.status != OrderStatus.AWAITING_PAYMENT:
             raise CheckoutError("This order is already paid.")
-        payment = _open_payment(order)
+        provider = order_provider_name(order)
+        payment = _open_payment(order, provider=provider)
         if payment is not None and payment.provider_reference:
             return payment
-        payment = _start_attempt(order)
+        payment = _start_attempt(order, provider=provider, payment=payment)
     try:
         answer = provider_for_payment(payment).authorize(
             payment=payment, idempotency_key=_idempotency_key(payment, "authorize")
@@ -349,10 +363,9 @@ def _confirm_order(order: Order, actor: User | None, request: HttpRequest | None
 
 
 def _complete_session(order: Order) -> None:
-    session = order.checkout_session
-    if session is None:
+    if order.checkout_session_id is None:
         return
-    session = CheckoutSession.objects.select_for_update().get(pk=session.pk)
+    session = CheckoutSession.objects.select_for_update().get(pk=order.checkout_session_id)
     if session.status == CheckoutStatus.OPEN:
         session.assert_can_transition_to(CheckoutStatus.COMPLETE)
         session.status = CheckoutStatus.COMPLETE
@@ -400,8 +413,7 @@ def _apply_provider_state(
 ) -> Payment:
     """Bring a locked payment and its locked order to what the provider says. Idempotent."""
     if answer.card_last4 and not payment.card_last4:
-        payment.card_brand = answer.card_brand[:20]
-        payment.card_last4 = answer.card_last4[-4:]
+        _copy_card(payment, answer)
         payment.save(update_fields=["card_brand", "card_last4", "updated_at"])
     state = answer.state
 

@@ -167,3 +167,23 @@ def test_events_carry_the_sessions_mode(client: Client, shopper: User, django_ca
         True,
     )
     assert event["created"] <= int(timezone.now().timestamp())
+
+
+def test_a_status_that_tells_the_merchant_nothing_looks_nothing_up(
+    client: Client, shopper: User, django_assert_num_queries: Any
+) -> None:
+    from payments.merchant_webhooks import merchant_events_for_order
+    from payments.models import OrderStatus
+
+    _merchant, secret = new_key(mode="live")
+    created = ApiClient(client, secret).post("/checkout_sessions", session_payload()).json()
+    session = CheckoutSession.objects.get(pk=created["id"])
+    services.checkout_session_claim(session=session, user=shopper)
+    order = services.checkout_session_set_details(session=session, details=DETAILS, actor=shopper)
+    order.status = OrderStatus.FULFILLED
+    with django_assert_num_queries(0):
+        assert merchant_events_for_order(order=order, previous_status=OrderStatus.CONFIRMED) == []
+    order.status = OrderStatus.CONFIRMED
+    assert [
+        event.type for event in merchant_events_for_order(order=order, previous_status=OrderStatus.AWAITING_PAYMENT)
+    ] == ["checkout_session.completed"]
