@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from marketplace.templatetags.marketplace_tags import usd
+
 from .models import OrderItem
 from .providers import CardDetails
 from .services import ContactDetails
@@ -143,7 +145,8 @@ class CardForm(forms.Form):
 
     def clean_card_number(self) -> str:
         number = re.sub(r"[\s-]", "", str(self.cleaned_data["card_number"]))
-        if not number.isdigit():
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]+", number):
             raise forms.ValidationError("A card number has digits only.")
         if not 12 <= len(number) <= 19:
             raise forms.ValidationError("That card number is too short or too long.")
@@ -214,7 +217,7 @@ class RefundForm(forms.Form):
                 initial=0,
                 required=False,
                 disabled=item.refundable_quantity == 0,
-                help_text=f"{item.refundable_quantity} of {item.quantity} refundable at ${item.unit_price_cents / 100:,.2f} each",
+                help_text=f"{item.refundable_quantity} of {item.quantity} refundable at {usd(item.unit_price_cents)} each",
             )
 
     def clean(self) -> dict[str, Any]:

@@ -146,6 +146,8 @@ def _price_source(session: CheckoutSession, lines: list[Any]) -> str:
 
 
 def _render_pay(request: HttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    # The merchant's cancel_url with {CHECKOUT_SESSION_ID} filled in, as success_url is ("" for the Flex Shop).
+    context["cancel_url"] = hosted.cancel_url(context["session"])
     step = context.get("step")
     if step in ("details", "payment"):
         context["steps"] = checkout_steps(
@@ -220,7 +222,6 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
     provider_name = services.order_provider_name(order)
     provider = get_provider(provider_name)
     context.update(step="payment", provider=provider_name, uses_card_form=provider.uses_card_form)
-    declines = list(order.payments.filter(status=PaymentStatus.FAILED).order_by("-created_at")[:1])
     if request.method == "POST" and request.POST.get("step") == "payment":
         card_form = CardForm(request.POST) if provider.uses_card_form else None
         if card_form is not None and not card_form.is_valid():
@@ -240,6 +241,10 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
             initial = {"card_name": card_form.cleaned_data["card_name"]} if card_form is not None else {}
             context.update(card_form=CardForm(initial=initial), payment_error=result.message, declined=True)
             return _render_pay(request, context, status=402)
+        if result.outcome == "requires_action":
+            # Nothing is held yet (a Stripe payment is confirmed in the browser, never by this form):
+            # no success message, and the order's consultation is not sent for review.
+            return redirect("payments:pay", session.pk)
         order.refresh_from_db()
         if order.status == OrderStatus.AWAITING_REVIEW:
             messages.success(
@@ -251,8 +256,7 @@ def pay(request: HttpRequest, session_id: UUID) -> HttpResponse:
         # A merchant's session returns the shopper to the merchant's site.
         return redirect(hosted.success_url(session) or next_url)
 
-    if declines:
-        context["last_decline"] = declines[0]
+    context["last_decline"] = order.payments.filter(status=PaymentStatus.FAILED).order_by("-created_at").first()
     if provider.uses_card_form:
         context["card_form"] = CardForm()
     elif provider_name == PaymentProviderName.STRIPE:
@@ -367,7 +371,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest("Invalid signature.", content_type="text/plain")
     try:
         outcome = stripe_event_handle(event=event)
-    except ProviderError:
-        # Nothing was recorded (the transaction rolled back): Stripe retries the event later.
+    except (ProviderError, services.CheckoutError):
+        # Stripe unreachable, or the capture after a no-letter order's hold failed (the service
+        # wraps that in CheckoutError). Nothing was recorded (the transaction rolled back): Stripe
+        # retries the event later.
         return JsonResponse({"received": False, "outcome": "stripe unreachable"}, status=503)
     return JsonResponse({"received": True, "outcome": outcome.message}, status=outcome.status)

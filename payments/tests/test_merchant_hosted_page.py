@@ -90,3 +90,16 @@ def test_another_shoppers_claimed_session_answers_404(client: Client, shopper: U
     services.checkout_session_claim(session=session, user=shopper)
     client.force_login(other_shopper)
     assert client.get(f"/pay/{session.pk}/").status_code == 404
+
+
+def test_the_cancel_link_gets_the_session_id(client: Client, shopper: User) -> None:
+    session = _session(client, cancel_url="https://shop.example/cart?from={CHECKOUT_SESSION_ID}")
+    client.force_login(shopper)
+    html = client.get(f"/pay/{session.pk}/").content.decode()
+    assert f'href="https://shop.example/cart?from={session.pk}" id="merchant-cancel-link"' in html
+    assert "{CHECKOUT_SESSION_ID}" not in html
+    # An ended session's page points back the same way.
+    CheckoutSession.objects.filter(pk=session.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    ended = client.get(f"/pay/{session.pk}/")
+    assert ended.status_code == 410
+    assert f'href="https://shop.example/cart?from={session.pk}">Return to Restwell Labs' in ended.content.decode()

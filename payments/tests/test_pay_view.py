@@ -160,6 +160,8 @@ def test_a_declined_card_shows_the_reason_keeps_the_cart_and_allows_another_card
         ("card_number", "4242 4242 4242 4241", "not valid"),
         ("card_number", "4242", "too short"),
         ("card_number", "4242-abcd", "digits only"),
+        # A digit to str.isdigit() that int() refuses: a 400, not a 500.
+        ("card_number", "4242 4242 4242 424²", "digits only"),
         ("card_expiry", "13 / 30", "01 to 12"),
         ("card_expiry", "01 / 20", "expired"),
         ("card_expiry", "tomorrow", "MM / YY"),
@@ -226,3 +228,20 @@ def test_a_merchant_session_without_a_customer_is_claimed_by_the_shopper_who_ope
     order = Order.objects.get()
     assert order.status == OrderStatus.CONFIRMED
     assert order.total_cents == 5_000
+
+
+@pytest.mark.usefixtures("stripe_mode")
+def test_a_posted_payment_step_that_holds_nothing_yet_promises_nothing(
+    shopper_client: Client, make_order, shopper: User, catalog
+) -> None:
+    order = make_order(shopper, (catalog["auto"], 1))
+    url = reverse("payments:pay", args=[order.checkout_session_id])
+    with mock.patch.object(services, "checkout_after_payment", return_value="/orders/") as after_payment:
+        # The Stripe page has no card form: a hand-made POST reaches order_pay without a card.
+        response = shopper_client.post(url, {"step": "payment"})
+    assert response.status_code == 302
+    assert response["Location"] == url
+    after_payment.assert_not_called()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert "payment is complete" not in shopper_client.get(url).content.decode()

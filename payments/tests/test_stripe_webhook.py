@@ -256,6 +256,25 @@ def test_a_no_letter_order_confirmed_in_the_browser_is_captured_by_the_first_eve
     assert stripe_client(stripe_mode).v1.payment_intents.retrieve(payment.provider_reference)["status"] == "succeeded"
 
 
+def test_a_capture_that_fails_after_the_hold_answers_503_and_records_nothing(
+    client: Client, prepared, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from payments.providers import ProviderError
+    from payments.providers.stripe import StripeProvider
+
+    def unreachable(self: StripeProvider, **kwargs: Any) -> None:
+        raise ProviderError("Stripe timed out")
+
+    order, payment = prepared("auto")
+    monkeypatch.setattr(StripeProvider, "capture", unreachable)
+    response = _post(client, _event("payment_intent.amount_capturable_updated", payment.provider_reference))
+    assert response.status_code == 503
+    # Not recorded, so Stripe's retry is handled (not answered as a duplicate).
+    assert not ProviderEvent.objects.exists()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_copies_of_one_event_cause_one_change_one_audit_entry_and_one_email(
     stripe_mode: str, shopper: User, catalog
