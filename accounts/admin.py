@@ -7,7 +7,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
 from .models import AuditEvent, User
-from .services import audit_record, user_end_all_sessions
+from .services import audit_record, user_deactivate
+
+# Fields that decide what a user may open; is_active last (its change has its own service).
+ACCESS_FIELDS = ("role", "is_staff", "is_superuser", "is_active")
 
 
 @admin.register(User)
@@ -26,12 +29,22 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()
+        before = User.objects.filter(pk=obj.pk).values(*ACCESS_FIELDS).first() if change else None
         super().save_model(request, obj, form, change)
-        if was_active and not obj.is_active:
-            # Deactivation ends every session of the user at once.
-            user_end_all_sessions(user=obj, reason="deactivated", request=request)
-            audit_record(action="user.deactivated", request=request, obj=obj)
+        if before is None:
+            audit_record(action="user.created", request=request, obj=obj, extra={"role": obj.role})
+            return
+        # Who may open what (role, admin access) is audited like any other state change.
+        extra: dict[str, Any] = {}
+        for name in ACCESS_FIELDS[:-1]:
+            if getattr(obj, name) != before[name]:
+                extra[f"{name}_from"], extra[f"{name}_to"] = before[name], getattr(obj, name)
+        if extra:
+            audit_record(action="user.access_changed", request=request, obj=obj, extra=extra)
+        if before["is_active"] and not obj.is_active:
+            # Deactivation ends every session of the user at once (and is audited there).
+            actor = request.user if isinstance(request.user, User) else None
+            user_deactivate(user=obj, actor=actor, request=request)
 
 
 @admin.register(AuditEvent)
