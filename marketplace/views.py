@@ -5,7 +5,6 @@ from __future__ import annotations
 import mimetypes
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from flexlmn.ratelimit import client_rate_limit_hit
 
 from .forms import CartAddForm, CartQuantityForm, CartRemoveForm, MerchantApplicationForm
 from .models import Category, Merchant, Product
@@ -71,13 +72,14 @@ def product(request: HttpRequest, product: str) -> HttpResponse:
 def _image_response(image: FieldFile) -> FileResponse:
     if not image:
         raise Http404("No image")
+    # Checked before the file is opened, so a refused file is never left open.
+    content_type = mimetypes.guess_type(image.name or "")[0] or "application/octet-stream"
+    if not content_type.startswith("image/"):
+        raise Http404("No image")
     try:
         handle = image.open("rb")
     except FileNotFoundError as exc:
         raise Http404("No image") from exc
-    content_type = mimetypes.guess_type(image.name or "")[0] or "application/octet-stream"
-    if not content_type.startswith("image/"):
-        raise Http404("No image")
     return FileResponse(handle, content_type=content_type)
 
 
@@ -176,28 +178,16 @@ def cart_remove_not_eligible_view(request: HttpRequest) -> HttpResponse:
     return _to_cart()
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")[:45]
-
-
-def _sell_rate_limited(request: HttpRequest) -> bool:
-    """At most SELL_RATE_LIMIT applications per hour from one address (shared cache: every process agrees)."""
-    key = f"marketplace:sell:{_client_ip(request)}"
-    cache.add(key, 0, SELL_RATE_WINDOW_SECONDS)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, SELL_RATE_WINDOW_SECONDS)
-        count = 1
-    return count > SELL_RATE_LIMIT
-
-
 @require_http_methods(["GET", "POST"])
 def sell(request: HttpRequest) -> HttpResponse:
     form = MerchantApplicationForm(request.POST or None)
     if request.method == "POST":
-        if _sell_rate_limited(request):
-            return render(request, "marketplace/sell.html", {"form": form, "rate_limited": True}, status=429)
+        # At most SELL_RATE_LIMIT applications an hour from one address.
+        hit = client_rate_limit_hit(request, scope="sell", limit=SELL_RATE_LIMIT, window=SELL_RATE_WINDOW_SECONDS)
+        if not hit.allowed:
+            response = render(request, "marketplace/sell.html", {"form": form, "rate_limited": True}, status=429)
+            response["Retry-After"] = str(hit.retry_after)
+            return response
         if form.is_bot:
             # Say nothing a bot could learn from; nothing is created.
             return redirect("marketplace:sell_thanks")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -102,3 +103,29 @@ def test_usd_filter_formats_cents() -> None:
     assert usd(129900) == "$1,299.00"
     assert usd(5) == "$0.05"
     assert usd("oops") == ""
+
+
+def test_a_product_file_that_is_not_an_image_is_not_served_nor_opened(
+    client: Client, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog.pad.image = SimpleUploadedFile("notes.html", b"<script>alert(1)</script>", content_type="text/html")
+    catalog.pad.save()
+    opened: list[str] = []
+    original_open = type(catalog.pad.image).open
+
+    def tracking_open(self: Any, mode: str = "rb") -> Any:
+        opened.append(self.name)
+        return original_open(self, mode)
+
+    monkeypatch.setattr(type(catalog.pad.image), "open", tracking_open)
+
+    assert client.get(reverse("marketplace:product_image", args=[catalog.pad.slug])).status_code == 404
+    assert opened == []
+
+
+def test_a_product_image_missing_from_storage_answers_404(client: Client, catalog: Catalog) -> None:
+    catalog.pad.image = SimpleUploadedFile("pad.png", PNG, content_type="image/png")
+    catalog.pad.save()
+    Path(catalog.pad.image.path).unlink()
+
+    assert client.get(reverse("marketplace:product_image", args=[catalog.pad.slug])).status_code == 404

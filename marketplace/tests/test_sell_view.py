@@ -94,3 +94,11 @@ def test_applications_are_rate_limited_per_address(client: Client) -> None:
     assert response.status_code == 429
     assert "try again later" in response.content.decode()
     assert Merchant.objects.count() == 5
+
+
+def test_a_rate_limited_application_says_when_to_retry(client: Client) -> None:
+    for n in range(5):
+        client.post(SELL, {**APPLICATION, "name": f"Brand {n}"})
+    response = client.post(SELL, {**APPLICATION, "name": "Brand 6"})
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
