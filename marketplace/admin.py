@@ -9,7 +9,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.forms import BaseInlineFormSet
+from django.forms import BaseInlineFormSet, ModelChoiceField
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -33,6 +33,7 @@ from .services import (
     products_set_active,
     products_set_eligibility,
 )
+from .templatetags.marketplace_tags import usd
 
 CSV_IMPORT_SALT = "marketplace.csv-import"
 # Merchants type their own web addresses; assume https when they leave the scheme out.
@@ -56,6 +57,13 @@ class ProductInline(admin.TabularInline[Product, Merchant]):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).select_related("category")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "category" and isinstance(field, ModelChoiceField):
+            # Every row offers the same categories: read them once here, not once per row as the field would.
+            field.choices = [(getattr(value, "value", value), label) for value, label in field.iterator(field)]
+        return field
 
 
 @admin.register(Merchant)
@@ -192,7 +200,7 @@ class ProductAdmin(admin.ModelAdmin[Product]):
 
     @admin.display(description="price", ordering="price_cents")
     def price_display(self, obj: Product) -> str:
-        return f"${obj.price_cents / 100:,.2f}"
+        return usd(obj.price_cents)
 
     @admin.display(description="on sale", boolean=True)
     def on_sale(self, obj: Product) -> bool:

@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
-from .models import Category, Eligibility, Merchant, Product
+from .models import MAX_PRICE_CENTS, Category, Eligibility, Merchant, Product
+from .templatetags.marketplace_tags import usd
 from .validators import validate_gtin
 
 CSV_COLUMNS = ("name", "description", "price", "category", "eligibility", "gtin", "url")
@@ -25,7 +26,6 @@ EXPORT_COLUMNS = (*CSV_COLUMNS, "merchant", "active")
 REQUIRED_COLUMNS = ("name", "price", "category", "eligibility")
 MAX_CSV_BYTES = 2 * 1024 * 1024
 MAX_CSV_ROWS = 5_000
-MAX_PRICE_CENTS = 10_000_000
 
 _ELIGIBILITY_ALIASES = {
     "auto_substantiation": Eligibility.AUTO_SUBSTANTIATION,
@@ -63,7 +63,7 @@ class ProductRow:
 
     @property
     def price_display(self) -> str:
-        return "" if self.price_cents is None else f"${self.price_cents / 100:,.2f}"
+        return "" if self.price_cents is None else usd(self.price_cents)
 
 
 @dataclass

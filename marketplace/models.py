@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from flexlmn.state_machine import IllegalTransition, StatusTransitions
+
 from .validators import validate_gtin
 
 
@@ -29,6 +31,16 @@ MERCHANT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class MerchantStatusError(IllegalTransition):
+    """An illegal merchant status transition (see MERCHANT_TRANSITIONS)."""
+
+
+# The highest price a product may have ($100,000), in cents: the model, the CSV import and the shop's price filter agree.
+MAX_PRICE_CENTS = 10_000_000
+# The text-search configuration of Product.search_vector; a query must use the same one to match it.
+SEARCH_CONFIG = "english"
+
+
 class Eligibility(models.TextChoices):
     AUTO_SUBSTANTIATION = "auto_substantiation", "HSA/FSA eligible (auto-substantiated)"
     # Never "is eligible": a clinician decides whether a letter is appropriate.
@@ -41,7 +53,11 @@ class MerchantQuerySet(models.QuerySet["Merchant"]):
         return self.filter(status=MerchantStatus.ACTIVE)
 
 
-class Merchant(models.Model):
+class Merchant(StatusTransitions, models.Model):
+    TRANSITIONS = MERCHANT_TRANSITIONS
+    TRANSITION_ERROR = MerchantStatusError
+    TRANSITION_SUBJECT = "A merchant"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=140, unique=True)
@@ -80,9 +96,6 @@ class Merchant(models.Model):
     def is_active(self) -> bool:
         return self.status == MerchantStatus.ACTIVE
 
-    def can_transition_to(self, status: str) -> bool:
-        return status in MERCHANT_TRANSITIONS.get(self.status, set())
-
 
 class Category(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -116,7 +129,7 @@ class Product(models.Model):
     slug = models.SlugField(max_length=220, unique=True)
     description = models.TextField(blank=True)
     # Integer cents, USD: no floating point anywhere near money.
-    price_cents = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(10_000_000)])
+    price_cents = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_PRICE_CENTS)])
     eligibility = models.CharField(max_length=24, choices=Eligibility.choices, default=Eligibility.LMN_REQUIRED)
     gtin = models.CharField("GTIN", max_length=14, blank=True, validators=[validate_gtin])
     merchant_url = models.URLField("merchant's product URL", blank=True)
@@ -175,10 +188,6 @@ class Product(models.Model):
     @property
     def needs_letter(self) -> bool:
         return self.eligibility == Eligibility.LMN_REQUIRED
-
-    @property
-    def price_dollars(self) -> str:
-        return f"{self.price_cents / 100:,.2f}"
 
 
 class Cart(models.Model):

@@ -19,7 +19,7 @@ from django.db.models import Case, F, FloatField, IntegerField, Q, QuerySet, Tex
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
-from .models import Cart, CartItem, Category, Eligibility, Merchant, Product
+from .models import MAX_PRICE_CENTS, SEARCH_CONFIG, Cart, CartItem, Category, Eligibility, Merchant, Product
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,6 @@ def cart_summary(cart: Cart | None) -> CartSummary:
     )
 
 
-def cart_item_count(cart: Cart | None) -> int:
-    return cart_summary(cart).item_count if cart is not None else 0
-
-
 # ---------------------------------------------------------------------------
 # Catalog
 # ---------------------------------------------------------------------------
@@ -133,8 +129,6 @@ CARD_FIELDS = (
     "category__slug",
 )
 MAX_QUERY_LENGTH = 200
-MAX_PRICE_CENTS = 10_000_000
-SEARCH_CONFIG = "english"
 SORTS: dict[str, str] = {
     "relevance": "Best match",
     "name": "Name (A–Z)",

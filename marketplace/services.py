@@ -16,21 +16,19 @@ from django.utils.text import slugify
 from accounts.models import User
 from accounts.services import audit_record
 
-from .models import Cart, CartItem, Category, Eligibility, Merchant, MerchantStatus, Product
+from .models import SEARCH_CONFIG, Cart, CartItem, Category, Eligibility, Merchant, MerchantStatus, Product
+
+# Raised by the merchant services below; it is the Merchant state machine's error, so it lives with the model.
+from .models import MerchantStatusError as MerchantStatusError
 
 MAX_QUANTITY = 99
 # The anonymous cart's id lives in the session data, which survives the
 # session-key rotation that login() does (the session key itself does not).
 SESSION_CART_ID = "cart_id"
-SEARCH_CONFIG = "english"
 
 
 class CartError(Exception):
     """A cart change that cannot be made; the message is shown to the shopper."""
-
-
-class MerchantStatusError(Exception):
-    """An illegal merchant status transition (see MERCHANT_TRANSITIONS)."""
 
 
 # ---------------------------------------------------------------------------
@@ -80,9 +78,12 @@ def cart_add(*, cart: Cart, product: Product, quantity: int = 1) -> CartItem:
         raise CartError("This product is not available right now.")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise CartError(f"Choose a quantity from 1 to {MAX_QUANTITY}.")
-    item = CartItem.objects.select_for_update().filter(cart=cart, product=product).first()
-    if item is None:
-        return CartItem.objects.create(cart=cart, product=product, quantity=quantity)
+    # get_or_create, not a locked read then create: a double-clicked "Add to cart" runs twice at once, and the
+    # second insert would break the one-line-per-product constraint. It finds the first one's line instead.
+    item, created = CartItem.objects.get_or_create(cart=cart, product=product, defaults={"quantity": quantity})
+    if created:
+        return item
+    item = CartItem.objects.select_for_update().get(pk=item.pk)
     item.quantity = min(MAX_QUANTITY, item.quantity + quantity)
     item.save(update_fields=["quantity"])
     return item

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import pytest
 
@@ -31,14 +32,14 @@ def catalog(db: None) -> Catalog:
     skin = CategoryFactory(name="Skin & sun care", slug="skin-sun-care", ordering=6)
     restwell = MerchantFactory(name="Restwell Labs", featured=True)
     sunward = MerchantFactory(name="Sunward Skin")
+    # Three of the four products are Restwell's sleep products; each differs only in what it is.
+    restwell_sleep = partial(ProductFactory, merchant=restwell, category=sleep)
     return Catalog(
         sleep=sleep,
         skin=skin,
         restwell=restwell,
         sunward=sunward,
-        pad=ProductFactory(
-            merchant=restwell,
-            category=sleep,
+        pad=restwell_sleep(
             name="Cooling Sleep Pad",
             price_cents=64_900,
             eligibility=Eligibility.LMN_REQUIRED,
@@ -52,18 +53,14 @@ def catalog(db: None) -> Catalog:
             eligibility=Eligibility.AUTO_SUBSTANTIATION,
             description="Broad-spectrum zinc sunscreen.",
         ),
-        candle=ProductFactory(
-            merchant=restwell,
-            category=sleep,
+        candle=restwell_sleep(
             name="Lavender Candle",
             price_cents=1_800,
             eligibility=Eligibility.NOT_ELIGIBLE,
             gtin="",
             description="Scented soy wax.",
         ),
-        ring=ProductFactory(
-            merchant=restwell,
-            category=sleep,
+        ring=restwell_sleep(
             name="Sleep Tracking Ring",
             price_cents=34_900,
             eligibility=Eligibility.LMN_REQUIRED,

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEvent, User
 from marketplace.models import Merchant, MerchantStatus, Product
 from marketplace.tests.conftest import Catalog
-from marketplace.tests.factories import MerchantFactory
+from marketplace.tests.factories import MerchantFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:marketplace_merchant_changelist")
@@ -131,3 +133,21 @@ def test_renaming_a_merchant_updates_its_products_search(ops_client: Client, cat
     assert [p.name for p in Product.objects.filter(search_vector="solstice")] == ["Mineral Sunscreen SPF 30"]
     catalog.sunscreen.refresh_from_db()
     assert catalog.sunscreen.price_cents == 2_600
+
+
+def test_the_change_page_reads_categories_once_however_many_products_are_inline(
+    ops_client: Client, catalog: Catalog
+) -> None:
+    url = reverse("admin:marketplace_merchant_change", args=[catalog.restwell.pk])
+    ops_client.get(url)  # the first request fills per-process caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert ops_client.get(url).status_code == 200
+    ProductFactory.create_batch(20, merchant=catalog.restwell, category=catalog.sleep)
+    with CaptureQueriesContext(connection) as many:
+        response = ops_client.get(url)
+        assert response.status_code == 200
+    # Each row still shows its own category as chosen.
+    assert response.content.decode().count(f'<option value="{catalog.sleep.pk}" selected>') == 23
+
+    # Each inline row's category list came from its own query before: 20 more rows, 20 more queries.
+    assert len(many) == len(few)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connections, transaction
 from django.test import RequestFactory
 
 from accounts.models import User
@@ -60,6 +64,34 @@ def test_adding_twice_adds_quantities_up_to_99(catalog: Catalog) -> None:
 
     assert item.quantity == 99
     assert CartItem.objects.filter(cart=cart).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_clicked_add_finds_the_line_the_other_click_is_inserting(catalog: Catalog) -> None:
+    # The other click's insert is not committed yet when this one looks for the line; this one's insert then
+    # waits on the one-line-per-product constraint until the other commits.
+    cart = Cart.objects.create()
+    inserted, adding = threading.Event(), threading.Event()
+
+    def other_click() -> None:
+        try:
+            with transaction.atomic():
+                CartItem.objects.create(cart=cart, product=catalog.pad, quantity=1)
+                inserted.set()
+                adding.wait(5)
+                time.sleep(0.5)
+        finally:
+            connections.close_all()
+
+    other = threading.Thread(target=other_click)
+    other.start()
+    assert inserted.wait(5)
+    adding.set()
+    item = cart_add(cart=cart, product=catalog.pad, quantity=1)
+    other.join(5)
+
+    assert item.quantity == 2
+    assert list(CartItem.objects.filter(cart=cart).values_list("quantity", flat=True)) == [2]
 
 
 @pytest.mark.parametrize("quantity", [0, -1, 100])

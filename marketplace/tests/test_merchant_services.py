@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 
 from accounts.models import AuditEvent, User
+from flexlmn.state_machine import IllegalTransition
 from marketplace.models import Merchant, MerchantStatus, Product
 from marketplace.services import (
     MerchantStatusError,
@@ -66,6 +67,16 @@ def test_illegal_transitions_raise_and_change_nothing(start: str, move: Any) -> 
         move(merchant=merchant)
     assert Merchant.objects.get(pk=merchant.pk).status == start
     assert not AuditEvent.objects.filter(object_id=str(merchant.pk)).exists()
+
+
+def test_merchant_status_uses_the_shared_state_machine() -> None:
+    # One transition check for every stateful model: the merchant's error is the shared IllegalTransition.
+    merchant = Merchant(status=MerchantStatus.APPLIED)
+    assert merchant.can_transition_to(MerchantStatus.ACTIVE)
+    assert not merchant.can_transition_to(MerchantStatus.SUSPENDED)
+    with pytest.raises(IllegalTransition):
+        merchant.assert_can_transition_to(MerchantStatus.SUSPENDED)
+    assert issubclass(MerchantStatusError, IllegalTransition)
 
 
 def test_the_transition_reads_the_locked_row_not_a_stale_instance() -> None:
