@@ -1,20 +1,20 @@
 """Bearer authentication with a merchant's secret key, and a rate limit per key.
 
-The rate limit is a fixed window counted in Django's cache (Redis in
-production, so every web node shares the count). The defaults can be changed
+The rate limit is a fixed window counted in Django's cache by
+:func:`flexlmn.ratelimit.rate_limit_hit` (Redis in production, so every web node
+shares the count). The defaults can be changed
 with ``MERCHANT_API_RATE_LIMIT`` (requests) per ``MERCHANT_API_RATE_WINDOW`` (seconds).
 """
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.security import HttpBearer
+
+from flexlmn.ratelimit import rate_limit_hit
 
 from ..models import MerchantAPIKey
 from .errors import ApiError
@@ -29,23 +29,13 @@ def rate_limit(key: MerchantAPIKey) -> None:
     """Count one request for ``key``; over the limit raises a 429 with ``Retry-After``."""
     limit = int(getattr(settings, "MERCHANT_API_RATE_LIMIT", DEFAULT_RATE_LIMIT))
     window = int(getattr(settings, "MERCHANT_API_RATE_WINDOW", DEFAULT_RATE_WINDOW))
-    now = time.time()
-    bucket = int(now // window)
-    cache_key = f"flexlmn:api-rate:{key.pk}:{bucket}"
-    cache.add(cache_key, 0, timeout=window + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:
-        # The entry expired between add and incr.
-        cache.set(cache_key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((bucket + 1) * window - now))
+    hit = rate_limit_hit(scope="merchant-api", ident=str(key.pk), limit=limit, window=window)
+    if not hit.allowed:
         raise ApiError(
             429,
             "rate_limited",
-            f"Too many requests with this key ({limit} per {window} seconds). Retry after {retry_after} seconds.",
-            headers={"Retry-After": str(retry_after)},
+            f"Too many requests with this key ({limit} per {window} seconds). Retry after {hit.retry_after} seconds.",
+            headers={"Retry-After": str(hit.retry_after)},
         )
 
 
