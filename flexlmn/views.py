@@ -3,6 +3,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -68,4 +69,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the database may be why we are here.
     from django.template import loader
 
-    return HttpResponse(loader.get_template("errors/500.html").render({}), status=500)
+    context = {"SUPPORT_EMAIL": settings.SUPPORT_EMAIL, "SUPPORT_PHONE": settings.SUPPORT_PHONE}
+    return HttpResponse(loader.get_template("errors/500.html").render(context), status=500)
