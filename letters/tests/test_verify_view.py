@@ -112,3 +112,29 @@ def test_uploads_count_against_the_rate_limit(client: Client, settings: Any) -> 
     upload(client, b"%PDF-1.7 one")
     upload(client, b"%PDF-1.7 two")
     assert upload(client, b"%PDF-1.7 three").status_code == 429
+
+
+def test_a_huge_upload_is_refused_before_anything_reads_its_body(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.http.multipartparser import MultiPartParser
+
+    def read_body(self: Any) -> Any:
+        raise AssertionError("the oversized upload was read")
+
+    monkeypatch.setattr(MultiPartParser, "parse", read_body)
+    settings.LETTERS_VERIFY_UPLOAD_MAX_BYTES = 1024
+    # With CSRF enforced, as in production, where the CSRF middleware reads the form before the view.
+    response = upload(Client(enforce_csrf_checks=True), b"%PDF-1.7\n" + b"0" * (200 * 1024))
+    assert response.status_code == 413
+    assert "larger than" in response.content.decode()
+
+
+def test_both_verify_forms_still_need_the_csrf_token() -> None:
+    client = Client(enforce_csrf_checks=True)
+    assert client.post(URL, {"action": "token", "token": "A" * 43}).status_code == 403
+    assert upload(client, b"%PDF-1.7 small").status_code == 403
+    page = client.get(URL)
+    token = page.cookies["csrftoken"].value
+    response = client.post(URL, {"action": "token", "token": "A" * 43, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
