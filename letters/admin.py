@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 
 from accounts.models import User
 from accounts.services import audit_record
+from marketplace.templatetags.marketplace_tags import usd
 
 from . import services
 from .forms import RevokeForm
@@ -206,7 +207,7 @@ class LetterDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[LetterDelivery]):
         return actions
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        if "status__exact" not in request.GET and not request.GET:
+        if not request.GET:
             failed = LetterDelivery.objects.filter(status=DeliveryStatus.FAILED).count()
             if failed:
                 self.message_user(
@@ -227,7 +228,7 @@ class LetterRequestFeeAdmin(admin.ModelAdmin[LetterRequestFee]):
 
     @admin.display(description="fee")
     def fee(self, obj: LetterRequestFee) -> str:
-        return "no fee" if obj.amount_cents == 0 else f"${obj.amount_cents / 100:,.2f}"
+        return "no fee" if obj.amount_cents == 0 else usd(obj.amount_cents)
 
 
 @admin.register(LetterCorrectionRequest)

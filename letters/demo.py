@@ -89,7 +89,8 @@ def _seed_letter() -> Letter | None:
     )
     consultation.refresh_from_db()
     consultation_claim(consultation=consultation, clinician=clinician)
-    code = next((c for c, _ in icd10_options(consultation) if c.startswith("G47")), icd10_options(consultation)[0][0])
+    codes = [code for code, _ in icd10_options(consultation)]
+    code = next((c for c in codes if c.startswith("G47")), codes[0])
     letter: Letter = consultation_approve(
         consultation=consultation,
         clinician=clinician,

@@ -85,9 +85,8 @@ class LetterRequestForm(forms.Form):
         self.options = {str(option.category.pk): option for option in options}
         field = self.fields["category"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [
-            (key, f"{option.category.name} — {_money(option.fee_cents)}") for key, option in self.options.items()
-        ]
+        # Only validation uses these labels: templates/letters/request.html draws each option with its fee.
+        field.choices = [(key, option.category.name) for key, option in self.options.items()]
 
     def cleaned_option(self) -> RequestableCategory:
         return self.options[self.cleaned_data["category"]]
@@ -100,7 +99,3 @@ class RevokeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Kept on the letter and in the audit log; the shopper is told their letter was revoked.",
     )
-
-
-def _money(cents: int) -> str:
-    return "no fee" if cents == 0 else f"${cents / 100:,.2f}"

@@ -11,7 +11,7 @@ import calendar
 import secrets
 import uuid
 from datetime import date
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -58,9 +58,6 @@ class LetterQuerySet(models.QuerySet["Letter"]):
     def valid(self, on: date | None = None) -> LetterQuerySet:
         """Issued (not revoked or superseded) and not expired on ``on`` (today by default)."""
         return self.filter(status=LetterStatus.ISSUED, valid_until__gte=on or timezone.localdate())
-
-    def covering(self, category: Any) -> LetterQuerySet:
-        return self.filter(covered_categories=category)
 
 
 class Letter(StatusTransitions, models.Model):

@@ -140,6 +140,14 @@ def test_ops_set_a_request_fee_per_category_and_zero_is_allowed(ops_client: Clie
     assert LetterRequestFee.objects.get(category=category).amount_cents == 0
 
 
+def test_the_fee_list_shows_each_fee_in_dollars(ops_client: Client) -> None:
+    LetterRequestFee.objects.create(category=CategoryFactory(name="Posture"), amount_cents=0)
+    LetterRequestFee.objects.create(category=CategoryFactory(name="Sauna"), amount_cents=54_321)
+    page = ops_client.get("/admin/letters/letterrequestfee/").content.decode()
+    assert "no fee" in page
+    assert "$543.21" in page
+
+
 def test_shoppers_and_clinicians_cannot_open_the_letters_admin(client: Client, shopper: User, clinician: User) -> None:
     for user in (shopper, clinician):
         client.force_login(user)
