@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from consultations.models import ConsultationStatus
 from marketplace.models import Category
 
 from . import conf
@@ -100,10 +101,11 @@ def newest_version(letter: Letter) -> Letter:
     """Follow ``superseded_by`` to the letter's latest corrected version."""
     current = letter
     while current.status == LetterStatus.SUPERSEDED:
-        following = Letter.objects.filter(supersedes=current).first()
-        if following is None:
+        # The reverse one-to-one: no query when the caller fetched it (``letter_by_token`` does).
+        try:
+            current = current.superseded_by
+        except Letter.DoesNotExist:
             break
-        current = following
     return current
 
 
@@ -165,15 +167,10 @@ def vault_entries(user: User) -> list[VaultEntry]:
                 to_attr="corrections",
             ),
         )
-        .select_related("supersedes")
         .order_by("-issued_at", "-version")
     )
     today = timezone.localdate()
-    renewing = set(
-        LetterRequest.objects.filter(shopper=user, renews__isnull=False)
-        .exclude(consultation__status__in=["denied", "disqualified", "expired"])
-        .values_list("renews_id", flat=True)
-    )
+    renewing = letters_being_renewed(shopper=user)
     entries = []
     for letter in letters:
         state = letter_state(letter, today)
@@ -196,6 +193,20 @@ def vault_entries(user: User) -> list[VaultEntry]:
     # Letters in force first (newest first), then the ones kept for the record.
     entries.sort(key=lambda entry: not entry.state.is_valid)
     return entries
+
+
+# A renewal whose consultation ended in one of these no longer stands in the way of another one.
+RENEWAL_ENDED_STATUSES = frozenset(
+    {ConsultationStatus.DENIED, ConsultationStatus.DISQUALIFIED, ConsultationStatus.EXPIRED}
+)
+
+
+def letters_being_renewed(*, shopper: User, letter: Letter | None = None) -> set[UUID]:
+    """Ids of the shopper's letters (or just ``letter``) with a renewal under way or approved (one query)."""
+    renewals = LetterRequest.objects.filter(shopper=shopper, renews__isnull=False)
+    if letter is not None:
+        renewals = renewals.filter(renews=letter)
+    return set(renewals.exclude(consultation__status__in=RENEWAL_ENDED_STATUSES).values_list("renews_id", flat=True))
 
 
 def open_letter_requests(user: User) -> list[LetterRequest]:
@@ -246,17 +257,28 @@ def renewal_fee(categories: list[Category]) -> tuple[Category, int]:
 
 
 def corrections_for_clinician(clinician: User) -> QuerySet[LetterCorrectionRequest]:
-    """Pending corrections of letters for patients in states where ``clinician`` may sign, oldest first."""
+    """Pending corrections of letters still valid, for patients in states where ``clinician`` may sign, oldest first.
+
+    A letter that expired while its correction waited cannot be corrected any more, so it is not offered.
+    """
     from consultations.selectors import clinician_signable_states
 
     return (
         LetterCorrectionRequest.objects.filter(
-            status=CorrectionStatus.PENDING, letter__patient_state__in=clinician_signable_states(clinician)
+            status=CorrectionStatus.PENDING,
+            letter__status=LetterStatus.ISSUED,
+            letter__valid_until__gte=timezone.localdate(),
+            letter__patient_state__in=clinician_signable_states(clinician),
         )
         .exclude(letter__patient=clinician)
         .select_related("letter")
         .order_by("created_at")
     )
+
+
+def correction_decided_by(clinician: User, correction_id: UUID) -> bool:
+    """Whether ``clinician`` already approved or declined this correction."""
+    return LetterCorrectionRequest.objects.filter(pk=correction_id, decided_by=clinician).exists()
 
 
 # --------------------------------------------------------------------------- verification

@@ -50,7 +50,7 @@ from .models import (
     NoticeKind,
     add_months,
 )
-from .selectors import renewal_fee
+from .selectors import letters_being_renewed, renewal_fee
 
 logger = logging.getLogger(__name__)
 
@@ -167,12 +167,23 @@ def letter_issue(
 # --------------------------------------------------------------------------- the PDF
 
 
-def _ensure_pdf(letter: Letter) -> bytes:
-    """The PDF of a letter row locked by the caller: rendered and stored on first use, read back after.
+def _read_stored_pdf(letter: Letter) -> bytes:
+    """The stored PDF's bytes; a file that is gone or whose hash differs from the recorded one is never handed out."""
+    from .documents import letter_read_pdf, sha256_hex
 
-    A stored file whose hash differs from the recorded one is never handed out.
-    """
-    from .documents import letter_read_pdf, letter_render, letter_store_pdf, sha256_hex
+    try:
+        data = letter_read_pdf(letter)
+    except OSError as exc:  # FileNotFoundError on a disk; storage backends raise OSError subclasses too
+        logger.error("The stored PDF of letter %s cannot be read: %s", letter.reference, exc.__class__.__name__)
+        raise LetterError(f"The stored PDF of {letter.reference} cannot be read.") from exc
+    if sha256_hex(data) != letter.pdf_sha256:
+        raise LetterError(f"The stored PDF of {letter.reference} does not match its recorded SHA-256.")
+    return data
+
+
+def _ensure_pdf(letter: Letter) -> bytes:
+    """The PDF of a letter row locked by the caller: rendered and stored on first use, read back after."""
+    from .documents import letter_render, letter_store_pdf
 
     if not letter.pdf:
         data = letter_render(letter)
@@ -180,21 +191,13 @@ def _ensure_pdf(letter: Letter) -> bytes:
         letter.save(update_fields=["pdf", "pdf_sha256"])
         audit_record(action="letter.pdf_stored", obj=letter, extra={"sha256": letter.pdf_sha256})
         return data
-    data = letter_read_pdf(letter)
-    if sha256_hex(data) != letter.pdf_sha256:
-        raise LetterError(f"The stored PDF of {letter.reference} does not match its recorded SHA-256.")
-    return data
+    return _read_stored_pdf(letter)
 
 
 def letter_pdf_bytes(*, letter: Letter) -> bytes:
     """The letter's PDF for a download, stored first if the delivery task has not run yet."""
-    from .documents import letter_read_pdf, sha256_hex
-
     if letter.pdf and letter.pdf_sha256:
-        data = letter_read_pdf(letter)
-        if sha256_hex(data) != letter.pdf_sha256:
-            raise LetterError(f"The stored PDF of {letter.reference} does not match its recorded SHA-256.")
-        return data
+        return _read_stored_pdf(letter)
     with transaction.atomic():
         locked = Letter.objects.select_for_update().get(pk=letter.pk)
         data = _ensure_pdf(locked)
@@ -377,6 +380,22 @@ def letter_revoke(*, letter: Letter, actor: User, reason: str, request: HttpRequ
     locked.status_changed_at = timezone.now()
     locked.save(update_fields=["status", "status_reason", "status_changed_at"])
     audit_record(action="letter.revoked", actor=actor, request=request, obj=locked, extra={"status": locked.status})
+    # A revoked letter is never corrected: its waiting correction is closed here, so no clinician is asked to
+    # decide it (declining would email "your letter stays valid"). The revocation email tells the shopper.
+    for pending in LetterCorrectionRequest.objects.select_for_update().filter(
+        letter=locked, status=CorrectionStatus.PENDING
+    ):
+        pending.status = CorrectionStatus.REJECTED
+        pending.decided_at = locked.status_changed_at
+        pending.decision_note = "The letter was revoked."
+        pending.save(update_fields=["status", "decided_at", "decision_note"])
+        audit_record(
+            action="letter_correction.closed",
+            actor=actor,
+            request=request,
+            obj=pending,
+            extra={"letter": str(locked.pk)},
+        )
     _queue_notice(locked, NoticeKind.REVOKED)
     return locked
 
@@ -614,6 +633,9 @@ def letter_renewal_start(*, letter: Letter, shopper: User, request: HttpRequest 
     existing = _open_request(shopper, kind=LetterRequestKind.RENEWAL, renews=locked)
     if existing is not None:
         return existing
+    # The reminder's link stays in the inbox: a second click must not start (and hold a fee for) a second review.
+    if letters_being_renewed(shopper=shopper, letter=locked):
+        raise LetterError("This letter is already being renewed: see its progress under Your letters.")
     categories = list(locked.covered_categories.all())
     if not categories:
         raise LetterError("This letter covers no category that can be renewed.")
@@ -764,13 +786,17 @@ def letters_due_for_renewal_reminder(on: date | None = None) -> list[UUID]:
     from datetime import timedelta
 
     today = on or timezone.localdate()
+    # One subquery for "a sent reminder": ``exclude(notices__kind=..., notices__sent_at__isnull=False)``
+    # would match the two conditions on different notices, so a failed reminder of a letter with any
+    # other sent notice (a declined correction) would never be tried again.
+    reminded = LetterNotice.objects.filter(kind=NoticeKind.RENEWAL_REMINDER, sent_at__isnull=False)
     return list(
         Letter.objects.filter(
             status=LetterStatus.ISSUED,
             valid_until__gte=today,
             valid_until__lte=today + timedelta(days=conf.renewal_reminder_days()),
         )
-        .exclude(notices__kind=NoticeKind.RENEWAL_REMINDER, notices__sent_at__isnull=False)
+        .exclude(pk__in=reminded.values("letter_id"))
         .values_list("pk", flat=True)
     )
 

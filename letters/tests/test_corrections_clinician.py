@@ -183,3 +183,37 @@ def test_a_clinician_cannot_decide_a_correction_of_their_own_letter(shopper: Use
     )
     with pytest.raises(services.LetterError):
         services.letter_correction_approve(correction=correction, clinician=clinician_patient)
+
+
+def test_revoking_the_letter_closes_its_waiting_correction(
+    licensed_client: Client, ops: User, correction: LetterCorrectionRequest, mailoutbox: list[Any]
+) -> None:
+    services.letter_revoke(letter=correction.letter, actor=ops, reason="Issued in error.")
+    correction.refresh_from_db()
+    assert correction.status == CorrectionStatus.REJECTED
+    assert correction.decided_by is None
+    assert AuditEvent.objects.filter(action="letter_correction.closed", object_id=str(correction.pk)).exists()
+    assert correction.reference not in licensed_client.get(LIST).content.decode()
+    assert licensed_client.get(detail(correction)).status_code == 404
+    # Only the revocation is emailed, not a "correction not made" notice.
+    assert not correction.letter.notices.filter(kind=NoticeKind.CORRECTION_REJECTED).exists()
+
+
+def test_a_correction_of_a_letter_that_expired_meanwhile_is_not_offered(
+    licensed_client: Client, correction: LetterCorrectionRequest
+) -> None:
+    Letter.objects.filter(pk=correction.letter_id).update(valid_until=date(2020, 1, 1))
+    assert correction.reference not in licensed_client.get(LIST).content.decode()
+    assert licensed_client.get(detail(correction)).status_code == 404
+
+
+def test_a_second_click_on_approve_says_it_was_done(
+    licensed_client: Client, correction: LetterCorrectionRequest
+) -> None:
+    assert licensed_client.post(detail(correction), {"action": "approve"}).status_code == 302
+    again = licensed_client.post(detail(correction), {"action": "approve"}, follow=True)
+    assert again.status_code == 200
+    assert "You already decided this correction." in again.content.decode()
+    assert Letter.objects.filter(consultation=correction.letter.consultation).count() == 2
+    # It is decided, so the page itself is gone.
+    assert licensed_client.get(detail(correction)).status_code == 404

@@ -99,3 +99,15 @@ def test_a_stored_file_that_no_longer_matches_its_hash_is_not_served(
     default_storage.delete(letter.pdf.name)
     default_storage.save(letter.pdf.name, ContentFile(b"%PDF-1.4 altered"))
     assert client.get(url(letter)).status_code == 404
+
+
+def test_a_stored_file_that_is_gone_answers_404_not_a_server_error(
+    client: Client, shopper: User, letter: Letter
+) -> None:
+    from django.core.files.storage import default_storage
+
+    client.force_login(shopper)
+    client.get(url(letter))
+    letter.refresh_from_db()
+    default_storage.delete(letter.pdf.name)
+    assert client.get(url(letter)).status_code == 404

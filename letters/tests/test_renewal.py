@@ -17,7 +17,7 @@ from consultations.models import ConsultationKind, ConsultationStatus
 from letters import services, tasks
 from letters.apps import ensure_renewal_reminder_schedule
 from letters.conf import RENEWAL_REMINDERS_SCHEDULE
-from letters.models import Letter, LetterRequest, LetterRequestKind, LetterStatus, NoticeKind
+from letters.models import Letter, LetterNotice, LetterRequest, LetterRequestKind, LetterStatus, NoticeKind
 from letters.tests.factories import LetterFactory, LetterRequestFeeFactory
 from marketplace.tests.factories import CategoryFactory
 
@@ -78,6 +78,20 @@ def test_a_failed_reminder_is_tried_again_on_the_next_run(shopper: User, mailout
     assert tasks.letters_renewal_reminders() == 1
     assert len(mailoutbox) == 1
     assert letter.notices.get(kind=NoticeKind.RENEWAL_REMINDER).attempts == 2
+
+
+def test_a_failed_reminder_is_tried_again_when_another_notice_of_the_letter_was_sent(
+    shopper: User, mailoutbox: list[Any], settings: Any
+) -> None:
+    letter = expiring(shopper, 25)
+    LetterNotice.objects.create(
+        letter=letter, kind=NoticeKind.CORRECTION_REJECTED, reference="earlier", sent_at=timezone.now()
+    )
+    settings.EMAIL_BACKEND = "letters.tests.mail_backends.DisconnectingBackend"
+    assert tasks.letters_renewal_reminders() == 0
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert tasks.letters_renewal_reminders() == 1
+    assert len(mailoutbox) == 1
 
 
 def test_the_renew_page_explains_and_starts_a_prefilled_renewal(
@@ -157,3 +171,34 @@ def test_a_revoked_letter_is_not_renewed(client: Client, shopper: User, ops: Use
     response = client.post(reverse("letters:renew", args=[letter.pk]))
     assert response["Location"] == reverse("letters:vault")
     assert not LetterRequest.objects.exists()
+
+
+def test_the_renewal_link_does_not_start_a_second_review_while_one_is_under_way(
+    client: Client, issue_letter: Callable[[User], Letter], shopper: User
+) -> None:
+    letter = issue_letter(shopper)
+    renewal = services.letter_renewal_start(letter=letter, shopper=shopper)
+    # The shopper paid and the renewal waits for a clinician; the reminder email's link is clicked again.
+    type(renewal.consultation).objects.filter(pk=renewal.consultation_id).update(status=ConsultationStatus.SUBMITTED)
+    client.force_login(shopper)
+    url = reverse("letters:renew", args=[letter.pk])
+    page = client.get(url).content.decode()
+    assert "already being renewed" in page
+    assert "Start the renewal" not in page
+
+    response = client.post(url)
+
+    assert response["Location"] == reverse("letters:vault")
+    assert LetterRequest.objects.filter(kind=LetterRequestKind.RENEWAL).count() == 1
+    with pytest.raises(services.LetterError, match="already being renewed"):
+        services.letter_renewal_start(letter=letter, shopper=shopper)
+
+
+def test_a_letter_whose_renewal_was_denied_can_be_renewed_again(
+    issue_letter: Callable[[User], Letter], shopper: User
+) -> None:
+    letter = issue_letter(shopper)
+    first = services.letter_renewal_start(letter=letter, shopper=shopper)
+    type(first.consultation).objects.filter(pk=first.consultation_id).update(status=ConsultationStatus.DENIED)
+    second = services.letter_renewal_start(letter=letter, shopper=shopper)
+    assert second.pk != first.pk

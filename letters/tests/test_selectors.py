@@ -77,3 +77,17 @@ def test_an_order_refers_to_the_letter_its_own_consultation_issued(
     order = letter.consultation.order
     assert selectors.letters_for_order(order) == [letter]
     assert selectors.letter_verification_url_for_order(order).endswith(f"/verify/{letter.verification_token}/")
+
+
+def test_newest_version_follows_corrections_through_the_row_fetched_by_token(
+    shopper: User, django_assert_num_queries: Any
+) -> None:
+    first = LetterFactory(consultation__patient=shopper, status=LetterStatus.SUPERSEDED)
+    second = LetterFactory(consultation=first.consultation, version=2, supersedes=first, status=LetterStatus.SUPERSEDED)
+    third = LetterFactory(consultation=first.consultation, version=3, supersedes=second)
+    fetched = selectors.letter_by_token(first.verification_token)
+    assert fetched is not None
+    # The first step uses the row letter_by_token joined; the second asks the database once.
+    with django_assert_num_queries(1):
+        assert selectors.newest_version(fetched) == third
+    assert selectors.newest_version(third) == third

@@ -47,6 +47,10 @@ def corrections(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse:
+    if request.method == "POST" and selectors.correction_decided_by(user_of(request), correction_id):
+        # A second click on Approve or Decline after the first one went through.
+        messages.info(request, "You already decided this correction.")
+        return redirect("letters:corrections")
     correction = _get_correction_for_clinician(request, correction_id)
     reject_form = CorrectionRejectForm()
     status = 200

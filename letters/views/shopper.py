@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.services import audit_record
-from consultations.models import ConsultationStatus
+from consultations.models import Consultation, ConsultationStatus
 
 from .. import selectors, services
 from ..forms import CorrectionForm, LetterRequestForm
-from ..models import Letter, LetterRequest
+from ..models import Letter, LetterRequest, LetterStatus
 from ._common import intake_url, user_of
 
 # Stripe.js and the Payment Element's frames, on the fee payment page only, only with the stripe provider.
@@ -157,6 +157,7 @@ def renew(request: HttpRequest, letter_id: UUID) -> HttpResponse:
         return redirect(intake_url(letter_request.consultation_id))
     categories = list(letter.covered_categories.all())
     fee_cents = selectors.renewal_fee(categories)[1] if categories else 0
+    renewing = bool(selectors.letters_being_renewed(shopper=user_of(request), letter=letter))
     return render(
         request,
         "letters/renew.html",
@@ -165,7 +166,8 @@ def renew(request: HttpRequest, letter_id: UUID) -> HttpResponse:
             "state": selectors.letter_state(letter),
             "categories": categories,
             "fee_cents": fee_cents,
-            "renewable": letter.status == "issued" and bool(categories),
+            "renewing": renewing,
+            "renewable": letter.status == LetterStatus.ISSUED and bool(categories) and not renewing,
         },
     )
 
@@ -309,9 +311,7 @@ def request_pay_return(request: HttpRequest, consultation_id: UUID) -> HttpRespo
     # A webhook or the payment service itself may already have sent the case for review.
     if (
         submitted_now
-        or letter_request.consultation.__class__.objects.filter(
-            pk=letter_request.consultation_id, status=ConsultationStatus.SUBMITTED
-        ).exists()
+        or Consultation.objects.filter(pk=letter_request.consultation_id, status=ConsultationStatus.SUBMITTED).exists()
     ):
         messages.success(request, "Sent for review. Nothing is charged unless your letter is approved.")
         return redirect(intake_url(consultation_id))
