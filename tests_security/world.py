@@ -32,6 +32,7 @@ from consultations.tests.support import (  # shared with the consultation tests;
     complete_intake,
     start_checkout,
 )
+from letters import corrections as letter_corrections
 from letters import services as letters
 from letters.models import Letter, LetterCorrectionRequest, LetterRequest
 from letters.tests.factories import HISTORY, JUSTIFICATION, PLAN, LetterRequestFeeFactory
@@ -159,7 +160,7 @@ def build_world() -> World:
     shopper = users["shopper"]
     case, case_order = submitted_checkout_case(shopper, sleep_pad)
     letter, letter_request = approved_letter(shopper, sleep, signer)
-    correction = letters.letter_correction_request(
+    correction = letter_corrections.letter_correction_request(
         letter=letter, shopper=shopper, legal_name="Samantha Q. Shopper", date_of_birth=date(1988, 4, 12)
     )
     draft_request = letters.letter_request_start(shopper=shopper, category=fitness)

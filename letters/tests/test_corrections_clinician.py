@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEvent, User
 from consultations.tests.factories import ClinicianProfileFactory, LicenseFactory
-from letters import services
+from letters import corrections, services
 from letters.models import CorrectionStatus, Letter, LetterCorrectionRequest, LetterStatus, NoticeKind
 from letters.tests.factories import LetterFactory
 
@@ -28,7 +28,7 @@ def letter(shopper: User) -> Letter:
 
 @pytest.fixture
 def correction(letter: Letter, shopper: User) -> LetterCorrectionRequest:
-    return services.letter_correction_request(
+    return corrections.letter_correction_request(
         letter=letter, shopper=shopper, legal_name="Sam Q. Shopper", date_of_birth=date(1988, 4, 21)
     )
 
@@ -51,7 +51,7 @@ def test_the_list_shows_pending_corrections_from_licensed_states(
     licensed_client: Client, correction: LetterCorrectionRequest, other_shopper: User
 ) -> None:
     elsewhere = LetterFactory(consultation__patient=other_shopper, patient_state="CA")
-    services.letter_correction_request(
+    corrections.letter_correction_request(
         letter=elsewhere, shopper=other_shopper, legal_name="Olive Other", date_of_birth=date(1979, 1, 2)
     )
     html = licensed_client.get(LIST).content.decode()
@@ -168,9 +168,9 @@ def test_declining_needs_a_reason(licensed_client: Client, correction: LetterCor
 
 
 def test_a_decided_correction_cannot_be_decided_again(licensed: User, correction: LetterCorrectionRequest) -> None:
-    services.letter_correction_approve(correction=correction, clinician=licensed)
+    corrections.letter_correction_approve(correction=correction, clinician=licensed)
     with pytest.raises(services.LetterError):
-        services.letter_correction_approve(correction=correction, clinician=licensed)
+        corrections.letter_correction_approve(correction=correction, clinician=licensed)
     assert Letter.objects.filter(version=2).count() == 1
 
 
@@ -182,7 +182,7 @@ def test_a_clinician_cannot_decide_a_correction_of_their_own_letter(shopper: Use
         letter=own, requested_by=clinician_patient, legal_name="Someone Else", date_of_birth=date(1970, 1, 1)
     )
     with pytest.raises(services.LetterError):
-        services.letter_correction_approve(correction=correction, clinician=clinician_patient)
+        corrections.letter_correction_approve(correction=correction, clinician=clinician_patient)
 
 
 def test_revoking_the_letter_closes_its_waiting_correction(

@@ -14,7 +14,7 @@ from django_q.models import Schedule
 
 from accounts.models import User
 from consultations.models import ConsultationKind, ConsultationStatus
-from letters import services, tasks
+from letters import corrections, services, tasks
 from letters.apps import ensure_renewal_reminder_schedule
 from letters.conf import RENEWAL_REMINDERS_SCHEDULE
 from letters.models import Letter, LetterNotice, LetterRequest, LetterRequestKind, LetterStatus, NoticeKind
@@ -132,10 +132,10 @@ def test_a_renewal_uses_the_corrected_name_and_date_of_birth(
     issue_letter: Callable[[User], Letter], shopper: User, licensed: User
 ) -> None:
     letter = issue_letter(shopper)
-    correction = services.letter_correction_request(
+    correction = corrections.letter_correction_request(
         letter=letter, shopper=shopper, legal_name="Samantha Q. Shopper", date_of_birth=date(1988, 4, 21)
     )
-    corrected = services.letter_correction_approve(correction=correction, clinician=licensed)
+    corrected = corrections.letter_correction_approve(correction=correction, clinician=licensed)
     renewal = services.letter_renewal_start(letter=corrected, shopper=shopper)
     consultation = renewal.consultation
     consultation.refresh_from_db()

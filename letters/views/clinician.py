@@ -18,6 +18,7 @@ from accounts.models import Role
 from accounts.permissions import role_required
 from accounts.services import audit_record
 
+from .. import corrections as correction_services
 from .. import selectors, services
 from ..forms import CorrectionRejectForm
 from ..models import LetterCorrectionRequest
@@ -58,7 +59,7 @@ def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse
         action = request.POST.get("action")
         try:
             if action == "approve":
-                new = services.letter_correction_approve(
+                new = correction_services.letter_correction_approve(
                     correction=correction, clinician=user_of(request), request=request
                 )
                 messages.success(request, f"Corrected: version {new.version} is issued and emailed to the patient.")
@@ -66,7 +67,7 @@ def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse
             if action == "reject":
                 reject_form = CorrectionRejectForm(request.POST)
                 if reject_form.is_valid():
-                    services.letter_correction_reject(
+                    correction_services.letter_correction_reject(
                         correction=correction,
                         clinician=user_of(request),
                         note=reject_form.cleaned_data["note"],

@@ -19,7 +19,7 @@ from accounts.permissions import role_required
 from accounts.services import audit_record
 from consultations.models import Consultation, ConsultationStatus
 
-from .. import selectors, services
+from .. import corrections, selectors, services
 from ..forms import CorrectionForm, LetterRequestForm
 from ..models import Letter, LetterRequest, LetterStatus
 from ._common import intake_url, user_of
@@ -107,7 +107,7 @@ def correction(request: HttpRequest, letter_id: UUID) -> HttpResponse:
         form = CorrectionForm(request.POST)
         if form.is_valid():
             try:
-                services.letter_correction_request(
+                corrections.letter_correction_request(
                     letter=letter,
                     shopper=user_of(request),
                     legal_name=form.cleaned_data["legal_name"],
