@@ -12,26 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.services import audit_record
 from marketplace.models import Category, Eligibility
 
 from .models import Consultation, ConsultationKind, ConsultationStatus
 from .services import consultation_start_for_checkout, consultation_submit
-
-
-def categories_covered_by_letters(*, shopper: Any, categories: list[Category]) -> set[Any]:
-    """Ids of ``categories`` that a valid letter of ``shopper`` covers (issued, not expired)."""
-    from letters.models import Letter
-
-    if not categories:
-        return set()
-    return set(
-        Letter.objects.valid(timezone.localdate())
-        .filter(patient=shopper, covered_categories__in=categories)
-        .values_list("covered_categories", flat=True)
-    )
 
 
 def _session_letter_categories(session: Any) -> list[Category]:
@@ -54,7 +40,9 @@ def checkout_intake_url(*, session: Any) -> str | None:
     if shopper is None:
         return None
     categories = _session_letter_categories(session)
-    covered = categories_covered_by_letters(shopper=shopper, categories=categories)
+    from letters.selectors import covered_category_ids
+
+    covered = covered_category_ids(shopper) if categories else set()
     needed = [category for category in categories if category.pk not in covered]
     if not needed:
         return None
