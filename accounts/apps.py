@@ -8,18 +8,15 @@ from django.db.models.signals import post_migrate
 
 def ensure_audit_seal_schedule(**kwargs: Any) -> None:
     """Create the audit sealing schedule once, by name, so restarts never duplicate it."""
-    from django_q.models import Schedule
+    from flexlmn.schedules import schedule_ensure
 
     from .tasks import AUDIT_SEAL_SCHEDULE
 
-    Schedule.objects.using(kwargs.get("using", "default")).update_or_create(
+    schedule_ensure(
         name=AUDIT_SEAL_SCHEDULE,
-        defaults={
-            "func": "accounts.tasks.audit_seal_pending",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-            "repeats": -1,
-        },
+        func="accounts.tasks.audit_seal_pending",
+        every_minutes=5,
+        using=kwargs.get("using", "default"),
     )
 
 

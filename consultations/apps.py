@@ -5,21 +5,18 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from flexlmn.schedules import schedule_ensure
+
 EXPIRE_SCHEDULE = "consultations.expire_overdue"
 
 
 def ensure_expiry_schedule(**kwargs: Any) -> None:
     """Create the expiry sweep's django-q2 schedule once, by name, so restarts never duplicate it."""
-    from django_q.models import Schedule
-
-    Schedule.objects.using(kwargs.get("using", "default")).update_or_create(
+    schedule_ensure(
         name=EXPIRE_SCHEDULE,
-        defaults={
-            "func": "consultations.tasks.consultations_expire",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 10,
-            "repeats": -1,
-        },
+        func="consultations.tasks.consultations_expire",
+        every_minutes=10,
+        using=kwargs.get("using", "default"),
     )
 
 

@@ -6,20 +6,19 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from flexlmn.schedules import schedule_ensure
+
 
 def ensure_renewal_reminder_schedule(**kwargs: Any) -> None:
     """Create the daily renewal reminder schedule once, by name, so restarts and migrations never duplicate it."""
-    from django_q.models import Schedule
-
     from .conf import RENEWAL_REMINDERS_SCHEDULE
 
-    using = kwargs.get("using", "default")
-    defaults = {"func": "letters.tasks.letters_renewal_reminders", "schedule_type": Schedule.DAILY, "repeats": -1}
-    Schedule.objects.using(using).update_or_create(
+    # First run at the next 14:00 UTC (morning in the US); later runs keep their own clock.
+    schedule_ensure(
         name=RENEWAL_REMINDERS_SCHEDULE,
-        defaults=defaults,
-        # First run at the next 14:00 UTC (morning in the US); later runs keep their own clock.
-        create_defaults={**defaults, "next_run": _next_utc_hour(14)},
+        func="letters.tasks.letters_renewal_reminders",
+        first_run=_next_utc_hour(14),
+        using=kwargs.get("using", "default"),
     )
 
 

@@ -8,29 +8,13 @@ from django.db.models.signals import post_migrate
 
 def ensure_hold_clock_schedule(**kwargs: Any) -> None:
     """Create the hold clock's and the reconciler's django-q2 schedules once, by name, so restarts never duplicate them."""
-    from django_q.models import Schedule
+    from flexlmn.schedules import schedule_ensure
 
     from .tasks import HOLD_CLOCK_SCHEDULE, RECONCILE_SCHEDULE
 
     using = kwargs.get("using", "default")
-    Schedule.objects.using(using).update_or_create(
-        name=HOLD_CLOCK_SCHEDULE,
-        defaults={
-            "func": "payments.tasks.hold_clock",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 10,
-            "repeats": -1,
-        },
-    )
-    Schedule.objects.using(using).update_or_create(
-        name=RECONCILE_SCHEDULE,
-        defaults={
-            "func": "payments.tasks.reconcile_payments",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
-            "repeats": -1,
-        },
-    )
+    schedule_ensure(name=HOLD_CLOCK_SCHEDULE, func="payments.tasks.hold_clock", every_minutes=10, using=using)
+    schedule_ensure(name=RECONCILE_SCHEDULE, func="payments.tasks.reconcile_payments", every_minutes=5, using=using)
 
 
 class PaymentsConfig(AppConfig):

@@ -522,23 +522,10 @@ def letter_expiring_task() -> int:
 
 def ensure_schedules(**kwargs: Any) -> None:
     """Create the two schedules once, by name (``post_migrate``), so restarts never duplicate them."""
-    from django_q.models import Schedule
+    from flexlmn.schedules import schedule_ensure
 
     using = kwargs.get("using", "default")
-    Schedule.objects.using(using).update_or_create(
-        name=DELIVERIES_SCHEDULE,
-        defaults={
-            "func": "payments.merchant_webhooks.deliver_due_task",
-            "schedule_type": Schedule.MINUTES,
-            "minutes": 1,
-            "repeats": -1,
-        },
+    schedule_ensure(
+        name=DELIVERIES_SCHEDULE, func="payments.merchant_webhooks.deliver_due_task", every_minutes=1, using=using
     )
-    Schedule.objects.using(using).update_or_create(
-        name=LETTER_EXPIRING_SCHEDULE,
-        defaults={
-            "func": "payments.merchant_webhooks.letter_expiring_task",
-            "schedule_type": Schedule.DAILY,
-            "repeats": -1,
-        },
-    )
+    schedule_ensure(name=LETTER_EXPIRING_SCHEDULE, func="payments.merchant_webhooks.letter_expiring_task", using=using)
