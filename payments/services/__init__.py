@@ -4,7 +4,7 @@ Every status change happens here, inside ``transaction.atomic`` after
 ``select_for_update()`` on the row, checked against the model's transition
 table, with an audit entry; emails are queued with ``transaction.on_commit``.
 
-Seams for the consultation and letters issues:
+Where the consultation and letters apps meet payments:
 
 * :func:`checkout_next_step_url` — where the shopper goes after the contact details.
 * :func:`checkout_after_payment` — runs when a payment is authorized; where the shopper goes next.

@@ -196,8 +196,8 @@ def checkout_session_set_details(
     """Save the shopper's contact and shipping details and make (or update) the session's order.
 
     The order is created here, ``awaiting_payment``, with items snapshotted
-    from the session and its total computed from them, so the intake (the
-    consultation issue) can hang off the order before anything is paid.
+    from the session and its total computed from them, so the consultation
+    intake can hang off the order before anything is paid.
     """
     session = CheckoutSession.objects.select_for_update().get(pk=session.pk)
     if not session.is_open:
@@ -249,10 +249,10 @@ def _needs_new_letter(shopper: User, items: list[OrderItem]) -> bool:
 def checkout_next_step_url(*, session: CheckoutSession) -> str:
     """Where the shopper goes once the contact details are saved.
 
-    Today that is the payment step of the pay page. The consultation issue
-    extends this one function: an order with letter-needing items whose
-    consultation is not yet submitted goes to the intake first, and the intake
-    sends the shopper back here when done. The pay page redirects to whatever
+    An order with letter-needing items whose consultation is not finished goes
+    to the intake first (``consultations.checkout.checkout_intake_url``), and
+    the intake sends the shopper back here when done; otherwise the payment
+    step of the pay page. The pay page redirects to whatever
     this returns when it is not the pay page itself, so this is also the guard
     that keeps the shopper from skipping a step.
     """
@@ -264,9 +264,9 @@ def checkout_next_step_url(*, session: CheckoutSession) -> str:
 def checkout_after_payment(*, order: Order) -> str:
     """Runs inside the transaction that authorized the order's payment; returns where the shopper goes next.
 
-    Today: the order page. The consultation issue extends it to move the
-    order's consultation to ``submitted`` (its review deadline is the payment's
-    ``capture_before``).
+    A letter-fee order submits its letter request and goes to the vault; any
+    other order submits its consultation, if it has one (its review deadline is
+    the payment's ``capture_before``), and goes to the order page.
     """
     from consultations.checkout import consultation_submit_for_order
 
@@ -284,7 +284,7 @@ def checkout_after_payment(*, order: Order) -> str:
 def order_create_for_consultation_fee(
     *, shopper: User, category: Category, fee_cents: int, request: HttpRequest | None = None
 ) -> Order:
-    """An order with a single consultation-fee line (a letter without a purchase, the letters issue).
+    """An order with a single consultation-fee line (a letter without a purchase).
 
     It is paid with :func:`order_pay` and decided with
     :func:`order_capture_after_approval` / :func:`order_cancel_after_denial`
