@@ -26,14 +26,12 @@ from consultations.tests.factories import (
     LicenseFactory,
     QuestionnaireFactory,
 )
+from consultations.tests.support import APPROVED_CARD
 from letters import services
 from letters.models import Letter, LetterRequest
 from letters.tests.factories import HISTORY, JUSTIFICATION, PLAN, LetterRequestFeeFactory
 from marketplace.models import Category
 from marketplace.tests.factories import CategoryFactory
-from payments.providers import CardDetails
-
-APPROVED_CARD = CardDetails(number="4242424242424242", exp_month=12, exp_year=2035, cvc="123", name="Sam Shopper")
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from accounts.models import User
 from consultations.models import Consultation
+from consultations.tests.support import CONTACT
 from letters import selectors
 from letters.tests.factories import LetterFactory
 from marketplace.models import Cart, CartItem, Eligibility
@@ -13,17 +14,6 @@ from marketplace.tests.factories import CategoryFactory, MerchantFactory, Produc
 from payments import services as payments
 
 pytestmark = pytest.mark.django_db
-
-CONTACT = payments.ContactDetails(
-    name="Sam Shopper",
-    email="sam.shopper@example.test",
-    phone="555-010-0199",
-    line1="12 Elm Street",
-    line2="",
-    city="Austin",
-    state="TX",
-    postal_code="78701",
-)
 
 
 def test_a_valid_letter_skips_the_consultation_and_the_order_refers_to_it(shopper: User) -> None:
