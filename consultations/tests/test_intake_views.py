@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent, User
 from consultations.models import Consultation, ConsultationStatus, Questionnaire
 from consultations.tests.support import start_checkout
+from flexlmn.tests.disclosure import assert_not_disclosed
 from marketplace.models import Product
 from payments import services as payments
 
@@ -281,4 +282,4 @@ def test_every_step_view_and_save_is_audited_without_health_data(patient_client:
     actions = set(events.values_list("action", flat=True))
     assert {"consultation.viewed", "consultation.details_saved", "consultation.answers_saved"} <= actions
     for event in events:
-        assert "1988" not in str(event.extra) and "insomnia" not in str(event.extra)
+        assert_not_disclosed(str(event.extra), "1988", "insomnia")
