@@ -6,7 +6,7 @@ through the functions below so tests can use ``settings`` overrides.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 
@@ -25,6 +25,12 @@ DEFAULT_CLAIM_MINUTES = 30
 DEFAULT_ANSWER_RESERVATION_HOURS = 12
 
 MINIMUM_AGE = 18
+
+
+def age_on(born: date, on: date) -> int:
+    """Whole years from ``born`` to ``on``; a birthday counts on its own day."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
 
 # Caps on free text the patient or clinician types.
 LEGAL_NAME_MAX = 150

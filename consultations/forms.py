@@ -18,6 +18,7 @@ from .conf import (
     MESSAGE_MAX,
     MINIMUM_AGE,
     TEXT_ANSWER_MAX,
+    age_on,
 )
 from .models import Sex
 from .questions import DEFAULT_TEXT_MAX, QuestionType, question_choices
@@ -66,8 +67,7 @@ class PatientDetailsForm(forms.Form):
         today = timezone.localdate()
         if born > today or born < EARLIEST_DATE:
             raise ValidationError("Enter your real date of birth.")
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-        if age < MINIMUM_AGE:
+        if age_on(born, today) < MINIMUM_AGE:
             raise ValidationError(UNDER_AGE_MESSAGE, code="under_age")
         return born
 

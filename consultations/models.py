@@ -21,7 +21,7 @@ from flexlmn.sent_once import SentOnceEmail
 from flexlmn.state_machine import IllegalTransition as BaseIllegalTransition
 from flexlmn.state_machine import StatusTransitions
 
-from .conf import DECISION_TEXT_MAX, LEGAL_NAME_MAX, MESSAGE_MAX
+from .conf import DECISION_TEXT_MAX, LEGAL_NAME_MAX, MESSAGE_MAX, age_on
 from .questions import normalize_questions, validate_questions
 from .states import US_STATE_NAMES, US_STATES
 from .templating import validate_template_text
@@ -430,9 +430,7 @@ class Consultation(StatusTransitions, models.Model):
     def age_on(self, on: date | None = None) -> int | None:
         if self.date_of_birth is None:
             return None
-        on = on or timezone.localdate()
-        born = self.date_of_birth
-        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        return age_on(self.date_of_birth, on or timezone.localdate())
 
     @property
     def age(self) -> int | None:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
-from consultations.conf import LEGAL_NAME_MAX, MINIMUM_AGE
+from consultations.conf import LEGAL_NAME_MAX, MINIMUM_AGE, age_on
 
 from .models import (
     CorrectionStatus,
@@ -24,10 +24,6 @@ from .models import (
     NoticeKind,
 )
 from .services import LetterError, _clinician_snapshot, _queue_delivery, _queue_notice
-
-
-def _age_on(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 @transaction.atomic
@@ -50,7 +46,7 @@ def letter_correction_request(
     if not legal_name or len(legal_name) > LEGAL_NAME_MAX:
         raise LetterError(f"Enter your full legal name (at most {LEGAL_NAME_MAX} characters).")
     today = timezone.localdate()
-    if date_of_birth >= today or _age_on(date_of_birth, today) < MINIMUM_AGE or date_of_birth.year < 1900:
+    if date_of_birth >= today or age_on(date_of_birth, today) < MINIMUM_AGE or date_of_birth.year < 1900:
         raise LetterError(f"Enter your real date of birth: letters are for adults ({MINIMUM_AGE}+).")
     if (legal_name, date_of_birth) == (locked.patient_legal_name, locked.patient_date_of_birth):
         raise LetterError("Change your name or your date of birth: both are the same as on the letter.")

@@ -73,7 +73,8 @@ def test_an_adult_in_a_us_state_moves_on(patient_client: Client, draft: Consulta
 
 
 def test_under_18_gets_a_clear_message_and_nothing_is_stored(patient_client: Client, draft: Consultation) -> None:
-    seventeen = timezone.localdate().replace(year=timezone.localdate().year - 17)
+    today = timezone.localdate()
+    seventeen = date(today.year - 17, today.month, min(today.day, 28))  # no 29 February 17 years ago
     response = patient_client.post(step_url(draft, 0), {**DETAILS, "date_of_birth": seventeen.isoformat()})
     assert response.status_code == 400
     assert "you must be 18 or older" in response.content.decode()
