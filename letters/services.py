@@ -299,7 +299,7 @@ def letter_deliver(*, delivery_id: UUID | str) -> bool:
             return False
         delivery.assert_can_transition_to(DeliveryStatus.SENT)
         delivery.status = DeliveryStatus.SENT
-        delivery.sent_at = now
+        delivery.sent_at = timezone.now()  # when the backend took the email, after the render and the send
         delivery.next_attempt_at = None
         delivery.last_error = ""
         delivery.save()

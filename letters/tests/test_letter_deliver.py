@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
+from freezegun import freeze_time
 
 from accounts.models import AuditEvent, User
 from flexlmn.tests.disclosure import assert_not_disclosed
@@ -67,6 +68,27 @@ def test_the_stored_pdf_is_what_rendering_the_letter_again_gives(letter: Letter)
     tasks.letter_deliver(str(queued(letter).pk))
     letter.refresh_from_db()
     assert hashlib.sha256(letter_render(letter)).hexdigest() == letter.pdf_sha256
+
+
+def test_sent_at_is_when_the_email_went_out_not_when_the_attempt_began(
+    letter: Letter, mailoutbox: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load test's "approval -> letter email" figure reads sent_at; it must include the render and the send."""
+    from letters import emails
+
+    send = emails.send_letter_pdf
+    with freeze_time("2026-11-27 12:00:00") as clock:
+
+        def slow_send(delivery: LetterDelivery, data: bytes) -> None:
+            clock.tick(timedelta(seconds=3))  # a slow mail server
+            send(delivery, data)
+
+        monkeypatch.setattr(emails, "send_letter_pdf", slow_send)
+        tasks.letter_deliver(str(queued(letter).pk))
+    delivery = LetterDelivery.objects.get(letter=letter)
+    assert delivery.last_attempt_at is not None and delivery.sent_at is not None
+    assert delivery.sent_at - delivery.last_attempt_at == timedelta(seconds=3)
+    assert len(mailoutbox) == 1
 
 
 def test_the_email_text_carries_no_health_data(letter: Letter, mailoutbox: list[Any]) -> None:
