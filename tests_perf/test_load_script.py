@@ -48,6 +48,12 @@ def test_the_load_script_runs_checkouts_and_reviews_without_a_failed_request() -
     assert summary is not None, output[-3000:] + result.stderr[-3000:]
     assert int(summary.group(1)) == 0, output[-3000:]
     rows = {line.split("  ")[0]: line.split() for line in output.splitlines() if re.match(r"^\S.*\s\d+\s+\d+\s", line)}
-    for name in ("/shop/", "product page", "/clinician/", "/pay/ (POST card)", "order page"):
+    for name in ("/shop/", "product page", "/pay/ (POST card)", "order page"):
         assert name in rows, output[-3000:]
+    # The clinicians claim with Review next and decide; every approved letter reaches the patient by email.
+    for name in ("/clinician/", "/clinician/next/ (POST)", "case page", "/clinician/cases/ (POST approve)"):
+        assert name in rows, output[-3000:]
+    emailed = re.search(r"^letters emailed: (\d+) of (\d+) issued$", output, re.M)
+    assert emailed is not None and int(emailed.group(1)) == int(emailed.group(2)) > 0, output[-3000:]
+    assert re.search(r"^orders paid: [1-9]", output, re.M), output[-3000:]
     assert "Task queue: Redis" in output or "Task queue: the ORM broker" in output

@@ -1,9 +1,9 @@
-"""Locust load script: 100 signed-in shoppers browse, search and check out; 10 clinicians review.
+"""Locust load script: 100 signed-in shoppers browse, search and check out; 10 clinicians review and decide.
 
 Run it through ``benchmarks/load/run.py`` (which seeds the data, starts gunicorn and a
 task worker and writes the fixture file this script reads from LOAD_FIXTURES):
-product URLs and ids, search terms, waiting case ids and the shoppers' and
-clinicians' session cookies.
+product URLs and ids, search terms, waiting case ids, the approval form as the case
+page pre-fills it, and the shoppers' and clinicians' session cookies.
 
 A shopper's checkout is the whole purchase of an auto-substantiated product with the
 test provider: product page, add to cart, cart, checkout, start, contact details,
@@ -116,12 +116,25 @@ class Shopper(HttpUser):
 
 
 class Clinician(HttpUser):
+    """A clinician of their own (licensed, TOTP set up) working the shared queue.
+
+    *Review next* claims the most urgent case (SKIP LOCKED, so ten clinicians never
+    get the same one), the case page is read, and the case is approved with the
+    pre-filled draft (its letter is rendered and emailed by the task worker) or, every
+    fifth decision, denied.
+    """
+
     weight = 10
     wait_time = between(THINK[0] * 2, THINK[1] * 5 / 3)  # type: ignore[no-untyped-call]
 
     def on_start(self) -> None:
         sessions = FIXTURES["clinician_sessions"]
         self.client.cookies.set(FIXTURES["session_cookie_name"], sessions[next(_clinician_numbers) % len(sessions)])
+        self.client.get("/clinician/", name="/clinician/")  # sets the CSRF cookie
+        self.decisions = 0
+        self.review()  # every clinician decides at least one case, however short the run
+
+    _post = Shopper._post
 
     @task(2)
     def queue(self) -> None:
@@ -130,3 +143,17 @@ class Clinician(HttpUser):
     @task(1)
     def case(self) -> None:
         self.client.get(f"/clinician/cases/{random.choice(FIXTURES['case_ids'])}/", name="case page")  # noqa: S311
+
+    @task(2)
+    def review(self) -> None:
+        case_url = self._post("/clinician/next/", {}, "/clinician/next/ (POST)", "/clinician/")
+        if not case_url.startswith("/clinician/cases/"):
+            return  # nothing waiting for this clinician: back to the queue
+        self.client.get(case_url, name="case page")
+        self.wait()
+        self.decisions += 1
+        if self.decisions % 5 == 0:
+            decision = {"reason_code": "no_qualifying_condition", "note": "Please see your own doctor first."}
+            self._post(case_url + "deny/", decision, "/clinician/cases/ (POST deny)", case_url)
+        else:
+            self._post(case_url + "approve/", FIXTURES["approval"], "/clinician/cases/ (POST approve)", case_url)

@@ -3,13 +3,15 @@
     .venv/bin/python benchmarks/load/run.py                 # 60 s, port 8041
     .venv/bin/python benchmarks/load/run.py --seconds 30 --port 8045
 
-Seeds (or reuses) the clinician benchmark's PostgreSQL database
-``flexlmn_bench_clinician`` (10,000 products, 5,000 waiting cases, the demo
-clinician) and 100 made-up shoppers, signs shoppers and clinicians in
-server-side (one session each), starts gunicorn with benchmarks/load/settings.py
-on 127.0.0.1 and a ``qcluster`` task worker, runs locust headless for a fixed
-time, stops both and prints requests per second, p50/p95/p99 latency and the
-error count. Bounded: locust stops itself after ``--seconds``, and the whole
+Seeds (or reuses, topped up) the clinician benchmark's PostgreSQL database
+``flexlmn_bench_clinician`` (10,000 products, 5,000 waiting cases), 100 made-up
+shoppers and 10 made-up clinicians, signs each in server-side (one session
+each), starts gunicorn with benchmarks/load/settings.py on 127.0.0.1 and a
+``qcluster`` task worker, runs locust headless for a fixed time, stops gunicorn,
+lets the worker email the letters approved in the run (30 s at most), stops it
+and prints requests per second, p50/p95/p99 latency, the error count and the
+run's outcomes (orders paid, cases decided, letters emailed and how long after
+the approval). Bounded: locust stops itself after ``--seconds``, and the whole
 run is killed after ``--seconds`` + 90 s. Exits 1 on any error or p95 over 200 ms.
 """
 
@@ -26,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -38,26 +41,91 @@ P95_TARGET_MS = 200.0
 
 
 SHOPPER_EMAIL = "load.shopper.{n:03d}@example.test"
+CLINICIAN_EMAIL = "load.clinician.{n:02d}@example.test"
 
 
-def fixtures(path: Path, *, shoppers: int) -> None:
+def load_clinicians(count: int) -> list[Any]:
+    """``count`` made-up clinicians, each with TOTP set up and verified licenses where the demo clinician has them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.demo import _ensure_totp
+    from accounts.models import Role, User
+    from consultations.demo import DEMO_LICENSES
+    from consultations.models import ClinicianProfile, Credential, License
+    from consultations.validators import npi_check_digit
+
+    clinicians = []
+    for n in range(count):
+        email = CLINICIAN_EMAIL.format(n=n)
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email, password=None, role=Role.CLINICIAN, first_name="Morgan", last_name=f"Loadtest {n}"
+        )
+        _ensure_totp(user)
+        base = f"{199000000 + n:09d}"
+        profile, _ = ClinicianProfile.objects.get_or_create(
+            user=user,
+            defaults={
+                "legal_name": f"Morgan Loadtest {n}",
+                "credential": Credential.MD,
+                "npi": base + str(npi_check_digit(base)),
+                "phone": "+1 (555) 010-0100",
+                "contact_email": email,
+                "typed_signature": f"/s/ Morgan Loadtest {n}, MD",
+            },
+        )
+        for state, number in DEMO_LICENSES:
+            License.objects.get_or_create(
+                clinician=profile,
+                state=state,
+                defaults={
+                    "number": f"L{n:02d}{number[-4:]}",
+                    "expires_on": timezone.localdate() + timedelta(days=730),
+                    "verified_at": timezone.now(),
+                },
+            )
+        clinicians.append(user)
+    return clinicians
+
+
+def approval_post(case: Any) -> dict[str, str]:
+    """The approval form as the case page pre-fills it (every seeded case has the same answers)."""
+    from consultations.selectors import approval_draft
+
+    draft = approval_draft(case)
+    data = {
+        "diagnosis": draft.diagnosis,
+        "icd10_code": draft.icd10_code,
+        "relevant_history": draft.relevant_history,
+        "justification": draft.justification,
+        "plan-TOTAL_FORMS": str(len(draft.plan)),
+        "plan-INITIAL_FORMS": str(len(draft.plan)),
+        "plan-MIN_NUM_FORMS": "1",
+        "plan-MAX_NUM_FORMS": "20",
+    }
+    for index, line in enumerate(draft.plan):
+        data.update({f"plan-{index}-{key}": str(value) for key, value in line.items()})
+    return data
+
+
+def fixtures(path: Path, *, shoppers: int, clinicians: int) -> None:
     from clinician import seed_cases
     from django.conf import settings
     from django.test import Client
 
     from accounts.models import Role, User
-    from consultations.demo import DEMO_CLINICIAN_EMAIL
     from consultations.models import Consultation, ConsultationStatus
     from marketplace.models import Eligibility, Product
 
-    seed_cases()
+    first_case = seed_cases()
     products = list(Product.objects.sellable().order_by("slug")[:300])
     buyable = list(
         Product.objects.sellable()
         .filter(eligibility=Eligibility.AUTO_SUBSTANTIATION, price_cents__gt=0)
         .order_by("slug")[:100]
     )
-    clinician = User.objects.get(email=DEMO_CLINICIAN_EMAIL)
+    reviewers = load_clinicians(clinicians)
 
     def signed_in(user: User) -> str:
         client = Client()
@@ -78,12 +146,51 @@ def fixtures(path: Path, *, shoppers: int) -> None:
         "checkout_product_ids": [str(p.pk) for p in buyable],
         "terms": ["sleep", "pad", "massage", "cooling pillow", "knee brace", "sunscreen", "posture", "monitor"],
         "case_ids": [str(pk) for pk in cases.values_list("pk", flat=True)[:100]],
-        "clinician_sessions": [signed_in(clinician) for _ in range(10)],
+        "clinician_sessions": [signed_in(user) for user in reviewers],
+        "approval": approval_post(first_case),
         "shopper_sessions": [signed_in(user) for user in people],
         "shopper_emails": [user.email for user in people],
         "session_cookie_name": settings.SESSION_COOKIE_NAME,
     }
     path.write_text(json.dumps(data))
+
+
+def drain_letters(since: Any, deadline: float) -> None:
+    """Wait (bounded) for the task worker to email the letters approved during the run."""
+    from letters.models import LetterDelivery
+
+    pending = LetterDelivery.objects.filter(queued_at__gte=since, sent_at=None, failed_at=None)
+    while pending.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def outcomes(since: Any) -> list[str]:
+    """What the run did in the database: orders paid, cases decided, letters emailed and how long that took."""
+    from statistics import median, quantiles
+
+    from consultations.models import Consultation, ConsultationStatus
+    from letters.models import DeliveryReason, LetterDelivery
+    from payments.models import Order
+
+    decided = Consultation.objects.filter(decided_at__gte=since)
+    approved = decided.filter(status=ConsultationStatus.APPROVED).count()
+    denied = decided.filter(status=ConsultationStatus.DENIED).count()
+    deliveries = LetterDelivery.objects.filter(queued_at__gte=since, reason=DeliveryReason.ISSUED)
+    waits = sorted(
+        (sent - decision).total_seconds()
+        for sent, decision in deliveries.exclude(sent_at=None).values_list(
+            "sent_at", "letter__consultation__decided_at"
+        )
+    )
+    lines = [
+        f"orders paid: {Order.objects.filter(placed_at__gte=since).count()}",
+        f"cases approved: {approved}; denied: {denied}",
+        f"letters emailed: {len(waits)} of {deliveries.count()} issued",
+    ]
+    if waits:
+        p95 = quantiles(waits, n=20)[-1] if len(waits) > 1 else waits[0]
+        lines.append(f"approval -> letter email: median {median(waits):.2f} s, p95 {p95:.2f} s")
+    return lines
 
 
 def redis_answers(url: str) -> bool:
@@ -143,7 +250,7 @@ def main() -> int:
     database_url = setup_django(args.database)
     work = Path(tempfile.mkdtemp(prefix="flexlmn-load-"))
     fixture_path = work / "fixtures.json"
-    fixtures(fixture_path, shoppers=args.shoppers)
+    fixtures(fixture_path, shoppers=args.shoppers, clinicians=args.clinicians)
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "benchmarks.load.settings",
@@ -166,6 +273,9 @@ def main() -> int:
          "--workers", "2", "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
+    from django.utils import timezone
+
+    started = timezone.now()
     try:
         wait_healthy(host + "/healthz/", time.monotonic() + 60)
         users = args.shoppers + args.clinicians
@@ -177,6 +287,7 @@ def main() -> int:
         )  # fmt: skip
     finally:
         stop(gunicorn)
+        drain_letters(started, time.monotonic() + 30)
         stop(worker)
 
     with open(work / "load_stats.csv", encoding="utf-8") as handle:
@@ -188,15 +299,16 @@ def main() -> int:
     )
     print(f"Task queue: {broker}")
     print(f"Machine: {os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}\n")
-    header = f"{'request':<26}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+    header = f"{'request':<34}{'count':>8}{'errors':>8}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
     print(header)
     print("-" * len(header))
     total = rows[-1]
     for row in rows:
         print(
-            f"{row['Name'][:25]:<26}{row['Request Count']:>8}{row['Failure Count']:>8}"
+            f"{row['Name'][:33]:<34}{row['Request Count']:>8}{row['Failure Count']:>8}"
             f"{float(row['Requests/s']):>8.1f}{row['50%']:>8}{row['95%']:>8}{row['99%']:>8}"
         )
+    print("\n" + "\n".join(outcomes(started)))
     errors = int(total["Failure Count"])
     p95 = float(total["95%"])
     print(f"\nerrors: {errors}; p95 {p95:.0f} ms (target: 0 errors, p95 under {P95_TARGET_MS:.0f} ms)")
