@@ -244,6 +244,8 @@ def requestable_categories() -> list[RequestableCategory]:
 def renewal_fee(categories: list[Category]) -> tuple[Category, int]:
     """One review, one fee: the highest fee among a renewal's categories (a category without a fee counts $0).
 
+    Inactive fees count too: ``active`` only decides what /letters/request/ offers new shoppers.
+
     Returns the category whose fee applies (its name labels the order line) and the fee in cents.
     """
     if not categories:

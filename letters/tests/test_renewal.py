@@ -156,6 +156,21 @@ def test_a_renewal_of_several_categories_charges_the_highest_fee_once(shopper: U
     assert (renewal.fee_cents, renewal.category) == (4_900, fitness)
 
 
+def test_a_fee_no_longer_offered_for_new_requests_still_prices_the_renewal(shopper: User) -> None:
+    """Ops stop offering a category at /letters/request/; renewing a letter that covers it is not free for that."""
+    from consultations.tests.factories import ClinicalTemplateFactory, QuestionnaireFactory
+
+    sleep, fitness = CategoryFactory(name="Sleep"), CategoryFactory(name="Fitness")
+    for category in (sleep, fitness):
+        ClinicalTemplateFactory(category=category)
+        QuestionnaireFactory(category=category)
+    LetterRequestFeeFactory(category=sleep, amount_cents=2_900)
+    LetterRequestFeeFactory(category=fitness, amount_cents=4_900, active=False)
+    letter = expiring(shopper, 20, categories=[sleep, fitness])
+    renewal = services.letter_renewal_start(letter=letter, shopper=shopper)
+    assert (renewal.fee_cents, renewal.category) == (4_900, fitness)
+
+
 def test_another_shoppers_letter_cannot_be_renewed(client: Client, shopper: User, other_shopper: User) -> None:
     letter = expiring(shopper)
     client.force_login(other_shopper)
