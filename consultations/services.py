@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -394,9 +394,11 @@ def consultation_claim_next(*, clinician: User, request: HttpRequest | None = No
     now = timezone.now()
     states = clinician_signable_states(clinician)
     # A held case from a state the clinician may no longer sign in (a license lapsed) is not reopened:
-    # its page would answer 404, and the claim lapses on its own.
+    # its page would answer 404, and the claim lapses on its own. Nor is one whose payment hold lapsed:
+    # it can no longer be decided, and the hold clock closes it.
     current = (
         Consultation.objects.filter(
+            Q(review_deadline__isnull=True) | Q(review_deadline__gt=now),
             status=ConsultationStatus.IN_REVIEW,
             claimed_by=clinician,
             claimed_at__gte=now - claim_lapse(),

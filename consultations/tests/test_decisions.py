@@ -242,6 +242,17 @@ def test_a_lapsed_payment_hold_refuses_approval_and_issues_nothing(
     assert Payment.objects.get(order=claimed.order).status == PaymentStatus.AUTHORIZED
 
 
+def test_once_the_hold_lapses_the_case_page_explains_instead_of_offering_the_decision_forms(
+    clinician_client: Client, claimed: Consultation
+) -> None:
+    page = clinician_client.get(f"/clinician/cases/{claimed.pk}/").content.decode()
+    assert "Approve and issue the letter" in page and "The payment hold has lapsed" not in page
+    Consultation.objects.filter(pk=claimed.pk).update(review_deadline=timezone.now() - timedelta(minutes=1))
+    page = clinician_client.get(f"/clinician/cases/{claimed.pk}/").content.decode()
+    assert "The payment hold has lapsed" in page and "hold lapsed" in page
+    assert "Approve and issue the letter" not in page and 'id="deny"' not in page and "Claim and review" not in page
+
+
 def test_ops_and_shoppers_cannot_decide(client: Client, claimed: Consultation, shopper: User, ops: User) -> None:
     for user in (shopper, ops):
         client.force_login(user)

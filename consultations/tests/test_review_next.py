@@ -168,3 +168,15 @@ def test_review_next_does_not_reopen_a_case_from_a_state_whose_license_lapsed(
     waiting = make_case(other_shopper, state="CA")
     # The Texas case's page now answers 404 for this clinician: Review next offers the case they may sign.
     assert consultation_claim_next(clinician=licensed) == waiting
+
+
+@pytest.mark.django_db
+def test_review_next_does_not_reopen_a_case_whose_payment_hold_lapsed(
+    make_case: Callable[..., Consultation], shopper: User, other_shopper: User, licensed: User
+) -> None:
+    held = make_case(shopper)
+    assert consultation_claim_next(clinician=licensed) == held
+    Consultation.objects.filter(pk=held.pk).update(review_deadline=timezone.now() - timedelta(minutes=1))
+    waiting = make_case(other_shopper)
+    # The held case can no longer be decided (its page says so): Review next offers one that can.
+    assert consultation_claim_next(clinician=licensed) == waiting

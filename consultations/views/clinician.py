@@ -19,7 +19,7 @@ from accounts.services import audit_record
 
 from ..conf import claim_minutes
 from ..forms import ApprovalForm, ClinicianQuestionForm, DenialForm, TreatmentPlanFormSet
-from ..models import Consultation, ConsultationStatus
+from ..models import OPEN_REVIEW_STATUSES, Consultation, ConsultationStatus
 from ..selectors import (
     answered_questionnaires,
     approval_draft,
@@ -106,11 +106,19 @@ def _case_context(
             },
         )
         plan_formset = TreatmentPlanFormSet(prefix="plan", initial=draft.plan)
+    # The review deadline is when the payment hold lapses; from then on nothing can be captured, so the
+    # decision forms give way to an explanation until the hold clock closes the case (every 10 minutes).
+    hold_lapsed = (
+        case.status in OPEN_REVIEW_STATUSES
+        and case.review_deadline is not None
+        and case.review_deadline <= timezone.now()
+    )
     can_decide = (
         case.status == ConsultationStatus.IN_REVIEW
         and case.claimed_by_id == request.user.pk
         and case.claim_is_live()
         and case.patient_id != request.user.pk
+        and not hold_lapsed
     )
     return {
         "case": case,
@@ -125,6 +133,7 @@ def _case_context(
         "denial_form": denial_form or DenialForm(),
         "question_form": question_form or ClinicianQuestionForm(),
         "can_decide": can_decide,
+        "hold_lapsed": hold_lapsed,
         "has_codes": bool(options),
         "claimed_by_other": case.claim_is_live() and case.claimed_by_id != request.user.pk,
         "claim_minutes": claim_minutes(),
