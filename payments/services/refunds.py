@@ -39,6 +39,18 @@ from .common import (
 )
 
 
+def _split(amount: int, shares: list[int]) -> list[int]:
+    """``amount`` cents split in proportion to ``shares``, summing exactly to it (largest remainder, ties in order)."""
+    total = sum(shares)
+    if amount == total:
+        return list(shares)
+    parts = [amount * share // total for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(amount * shares[i] % total), i))
+    for i in by_remainder[: amount - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
 def _refund(
     *,
     order: Order,
@@ -87,13 +99,14 @@ def _refund(
         created_by=actor if isinstance(actor, User) else None,
         completed_at=timezone.now(),
     )
-    for pk, qty in lines.items():
+    # When less is left on the payment than the items' prices (a refund made at the processor took some),
+    # the refund is split across its items in proportion, so the items add up to what was refunded.
+    shares = _split(amount, [qty * items[pk].unit_price_cents for pk, qty in lines.items()])
+    for (pk, qty), share in zip(lines.items(), shares, strict=True):
         item = items[pk]
-        RefundItem.objects.create(
-            refund=refund, order_item=item, quantity=qty, amount_cents=qty * item.unit_price_cents
-        )
+        RefundItem.objects.create(refund=refund, order_item=item, quantity=qty, amount_cents=share)
         item.refunded_quantity += qty
-        item.refunded_cents += qty * item.unit_price_cents
+        item.refunded_cents += share
         item.save(update_fields=["refunded_quantity", "refunded_cents"])
     _record_refund_amount(payment, order, amount, actor, request)
     _audit("refund.issued", refund, actor=actor, request=request, amount_cents=amount, order=str(order.pk))

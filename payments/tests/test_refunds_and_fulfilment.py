@@ -90,3 +90,47 @@ def test_a_fulfilled_order_can_still_be_refunded(confirmed_order: Order, ops: Us
     services.order_refund(order=confirmed_order, reason="Returned", actor=ops)
     confirmed_order.refresh_from_db()
     assert confirmed_order.status == OrderStatus.REFUNDED
+
+
+def test_a_refund_capped_by_a_processor_refund_is_split_across_its_items_to_the_cent(
+    make_order, shopper: User, catalog, ops: User
+) -> None:
+    from payments.providers.base import ProviderPayment, ProviderState
+    from payments.services.refunds import _sync_refunds
+
+    order = make_order(shopper, (catalog["auto"], 2), (catalog["lmn"], 1))
+    services.order_pay(order=order, actor=shopper, card=APPROVED)
+    services.order_capture_after_approval(order=order, actor=None)
+    order.refresh_from_db()
+    payment = order.payments.get()
+    # $10.01 refunded in the processor's dashboard, with no items: less is left than the items cost.
+    answer = ProviderPayment(
+        reference=payment.provider_reference,
+        state=ProviderState.CAPTURED,
+        amount_cents=payment.amount_cents,
+        amount_captured_cents=payment.amount_captured_cents,
+        amount_refunded_cents=1_001,
+    )
+    _sync_refunds(payment, order, answer, None, None)
+    refund = services.order_refund(order=order, reason="Returned everything", actor=ops)
+    assert refund.amount_cents == order.total_cents - 1_001
+    shares = dict(RefundItem.objects.filter(refund=refund).values_list("order_item__name", "amount_cents"))
+    assert sum(shares.values()) == refund.amount_cents
+    thermometers, pad = (
+        2 * _items(order)["Thermometer"].unit_price_cents,
+        _items(order)["Cooling Sleep Pad"].unit_price_cents,
+    )
+    # In proportion to the prices: each item gives up its share of the $10.01 already refunded.
+    assert abs(shares["Thermometer"] - refund.amount_cents * thermometers / (thermometers + pad)) < 1
+    assert {i.name: i.refunded_cents for i in order.items.all()} == shares
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED and order.refunded_cents == order.total_cents
+
+
+def test_the_split_adds_up_exactly_and_leaves_uncapped_refunds_alone() -> None:
+    from payments.services.refunds import _split
+
+    assert _split(7_497, [4_998, 2_499]) == [4_998, 2_499]
+    assert _split(100, [1, 1, 1]) == [34, 33, 33]
+    assert sum(_split(6_496, [4_998, 6_499])) == 6_496
+    assert _split(0, [5, 5]) == [0, 0]
