@@ -82,7 +82,7 @@ def seed_cases() -> Any:
             consultation_save_answers(
                 consultation=case,
                 questionnaire_id=block["questionnaire"],
-                answers={q["key"]: letters_demo._answer(q) for q in block["questions"]},
+                answers={q["key"]: letters_demo._answer(q, category.slug) for q in block["questions"]},
                 reached_step=len(block["questions"]) + 1,
             )
         consultation_complete_intake(consultation=case)

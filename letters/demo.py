@@ -56,8 +56,26 @@ def _seed_fees() -> int:
     return created
 
 
-def _answer(question: dict[str, Any]) -> Any:
-    """A plausible answer that never disqualifies."""
+# What the made-up demo patients write in the questionnaires' free-text questions: the impact sentence
+# fits the category under review, the rest reads sensibly for any of them.
+IMPACT_BY_CATEGORY = {
+    "sleep-home-wellness": "Waking two to four times a night, drenched, then tired all day at work.",
+    "recovery-pain-relief": "Sitting through a workday and lifting groceries; the ache keeps me up some nights.",
+    "fitness-exercise": "Walking more than ten minutes or taking the stairs without my knee giving out.",
+    "nutrition-supplements": "Low energy by mid-afternoon; my last blood test showed low iron.",
+    "clothing-footwear": "Standing through my shifts; by evening my heels and arches hurt with every step.",
+    "mom-baby-child": "Feeding and sleeping since the birth; I am up most of the night.",
+    "skin-sun-care": "Working outdoors; my skin burns and flares within an hour of sun.",
+}
+TEXT_ANSWERS = {
+    "history": "Seen by my primary care clinician this spring; no surgeries, no other ongoing conditions.",
+    "medications": "Ibuprofen 200 mg now and then; a daily multivitamin.",
+    "allergies": "No known allergies.",
+}
+
+
+def _answer(question: dict[str, Any], category: str = "") -> Any:
+    """A plausible answer that never disqualifies; free text fits the question (and the ``category`` slug)."""
     bad = set(question.get("disqualify") or [])
     kind = question["type"]
     if kind in ("single_choice", "multi_choice"):
@@ -69,7 +87,9 @@ def _answer(question: dict[str, Any]) -> Any:
         return min(int(question.get("max", 6)), max(int(question.get("min", 0)), 6))
     if kind == "date":
         return None
-    return "Waking two to four times a night, drenched, then tired all day at work."
+    if question["key"] in TEXT_ANSWERS:
+        return TEXT_ANSWERS[question["key"]]
+    return IMPACT_BY_CATEGORY.get(category, IMPACT_BY_CATEGORY["sleep-home-wellness"])
 
 
 def _seed_letter() -> Letter | None:
@@ -161,7 +181,7 @@ def _submit_request(shopper: User, category: Any, *, legal_name: str, born: date
         consultation_save_answers(
             consultation=consultation,
             questionnaire_id=block["questionnaire"],
-            answers={q["key"]: _answer(q) for q in block["questions"]},
+            answers={q["key"]: _answer(q, category.slug) for q in block["questions"]},
             reached_step=len(block["questions"]) + 1,
         )
     consultation_complete_intake(consultation=consultation)

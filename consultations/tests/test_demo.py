@@ -51,3 +51,24 @@ def test_seeding_twice_changes_nothing() -> None:
         CategoryClinicalTemplate.objects.count(),
         ClinicianProfile.objects.count(),
     ) == counts
+
+
+def test_the_demo_patients_free_text_answers_fit_each_question_and_category() -> None:
+    """A clinician opening a demo case reads answers that make sense: medications under medications, and an
+    impact sentence about the category under review (not the sleep sentence on a pain relief case)."""
+    from consultations.models import Consultation, ConsultationStatus
+    from letters.demo import IMPACT_BY_CATEGORY, TEXT_ANSWERS
+
+    call_command("seed_demo", stdout=StringIO())
+    waiting = Consultation.objects.filter(status=ConsultationStatus.SUBMITTED).prefetch_related("categories")
+    assert waiting.count() >= 3
+    seen_categories = set()
+    for case in waiting:
+        [category] = case.categories.all()
+        seen_categories.add(category.slug)
+        answers = {key: value for block in case.answers.values() for key, value in block.items()}
+        assert answers["medications"] == TEXT_ANSWERS["medications"]
+        assert answers["allergies"] == TEXT_ANSWERS["allergies"]
+        assert answers["impact_details"] == IMPACT_BY_CATEGORY[category.slug]
+    assert len(seen_categories) >= 2
+    assert set(IMPACT_BY_CATEGORY) == set(Category.objects.values_list("slug", flat=True))
