@@ -141,6 +141,10 @@ class LicenseInline(admin.TabularInline[License, ClinicianProfile]):
     fields = ("state", "number", "expires_on", "verified_by", "verified_at")
     readonly_fields = ("verified_by", "verified_at")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[License]:
+        # Each row shows who verified it: read with the licenses, not one query per row.
+        return super().get_queryset(request).select_related("verified_by")
+
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
         return type("RequestLicenseFormSet", (formset,), {"request": request})

@@ -58,6 +58,10 @@ class LetterDeliveryInline(ReadOnlyAdminMixin, admin.TabularInline[LetterDeliver
     extra = 0
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LetterDelivery]:
+        # Each row's title (``__str__``) names the letter: read with the deliveries, not one query per row.
+        return super().get_queryset(request).select_related("letter")
+
 
 def _resend(modeladmin: admin.ModelAdmin[Any], request: HttpRequest, letters: list[Letter]) -> None:
     sent = 0

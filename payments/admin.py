@@ -94,6 +94,10 @@ class RefundInline(ReadOnlyInline):
     fields = ("amount_cents", "reason", "status", "provider_reference", "created_by", "created_at")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
+        # Each row shows who refunded: read with the refunds, not one query per row.
+        return super().get_queryset(request).select_related("created_by")
+
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin[Order]):
@@ -273,6 +277,10 @@ class RefundItemInline(ReadOnlyInline):
     model = RefundItem
     fields = ("order_item", "quantity", "amount_cents")
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RefundItem]:
+        # Each row names its order item: read with the refund's items, not one query per row.
+        return super().get_queryset(request).select_related("order_item")
 
 
 @admin.register(Refund)
@@ -594,6 +602,10 @@ class DeliveryInline(ReadOnlyInline):
     model = MerchantWebhookDelivery
     fields = ("endpoint", "status", "attempt_count", "last_status_code", "next_attempt_at", "delivered_at")
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MerchantWebhookDelivery]:
+        # Each row shows its endpoint, and its title (``__str__``) the event's type: one query, not two per row.
+        return super().get_queryset(request).select_related("event", "endpoint")
 
 
 @admin.register(MerchantEvent)
