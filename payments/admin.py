@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from accounts.models import User
+from marketplace.admin import URL_FIELDS
 from marketplace.templatetags.marketplace_tags import usd
 
 from . import merchant_webhooks, services
@@ -246,6 +247,9 @@ class OrderItemAdmin(admin.ModelAdmin[OrderItem]):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    # Its view-only form still builds URL fields (a session's success and cancel URLs).
+    formfield_overrides = URL_FIELDS
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
