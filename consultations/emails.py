@@ -7,31 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+
+from flexlmn.emails import email_message
 
 from .models import Consultation
 
 
 def _send(kind: str, consultation: Consultation, extra: dict[str, Any]) -> None:
-    context = {
-        "consultation": consultation,
-        "name": consultation.patient.get_short_name(),
-        "SITE_NAME": settings.SITE_NAME,
-        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
-        **extra,
-    }
-    subject = " ".join(render_to_string(f"emails/consultations/{kind}-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/consultations/{kind}-body.txt", context),
-        to=[consultation.patient.email],
-    )
-    message.attach_alternative(render_to_string(f"emails/consultations/{kind}-body.html", context), "text/html")
-    message.send()
+    context = {"consultation": consultation, "name": consultation.patient.get_short_name(), **extra}
+    email_message(f"emails/consultations/{kind}", to=[consultation.patient.email], context=context).send()
 
 
 def _consultation_url(consultation: Consultation) -> str:

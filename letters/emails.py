@@ -11,8 +11,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from flexlmn.emails import email_message
 
 from .models import DeliveryReason, Letter, LetterCorrectionRequest, LetterDelivery
 
@@ -22,23 +23,12 @@ def _context(letter: Letter, extra: dict[str, Any]) -> dict[str, Any]:
         "letter": letter,
         "name": letter.patient.get_short_name(),
         "categories": ", ".join(c.name for c in letter.covered_categories.order_by("ordering", "name")),
-        "SITE_NAME": settings.SITE_NAME,
-        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
         **extra,
     }
 
 
 def _message(kind: str, *, to: str, context: dict[str, Any]) -> EmailMultiAlternatives:
-    subject = " ".join(render_to_string(f"emails/letters/{kind}-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/letters/{kind}-body.txt", context),
-        to=[to],
-        reply_to=[settings.SUPPORT_EMAIL],
-    )
-    message.attach_alternative(render_to_string(f"emails/letters/{kind}-body.html", context), "text/html")
-    return message
+    return email_message(f"emails/letters/{kind}", to=[to], context=context)
 
 
 def _vault_url() -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from flexlmn.emails import email_message
 
 from .models import Merchant
 
@@ -15,16 +15,10 @@ def send_merchant_application(merchant: Merchant) -> None:
     context = {
         "merchant": merchant,
         "review_url": settings.SITE_URL + reverse("admin:marketplace_merchant_change", args=[merchant.pk]),
-        "SITE_NAME": settings.SITE_NAME,
     }
-    subject = " ".join(render_to_string("emails/marketplace/merchant-application-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/marketplace/merchant-application-body.txt", context),
+    email_message(
+        "emails/marketplace/merchant-application",
         to=[settings.OPS_EMAIL],
+        context=context,
         reply_to=[merchant.contact_email],
-    )
-    message.attach_alternative(
-        render_to_string("emails/marketplace/merchant-application-body.html", context), "text/html"
-    )
-    message.send()
+    ).send()

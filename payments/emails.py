@@ -8,30 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
+
+from flexlmn.emails import email_message
 
 from .models import Order, Refund
 from .selectors import order_payment
 
 
 def _send(kind: str, *, to: list[str], context: dict[str, Any]) -> None:
-    context = {
-        "SITE_NAME": settings.SITE_NAME,
-        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
-        **context,
-    }
-    subject = " ".join(render_to_string(f"emails/payments/{kind}-subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/payments/{kind}-body.txt", context),
-        to=to,
-        reply_to=[settings.SUPPORT_EMAIL],
-    )
-    message.attach_alternative(render_to_string(f"emails/payments/{kind}-body.html", context), "text/html")
-    message.send()
+    email_message(f"emails/payments/{kind}", to=to, context=context).send()
 
 
 def _order_context(order: Order) -> dict[str, Any]:
