@@ -213,6 +213,10 @@ def consultation_start_for_checkout(
     request: HttpRequest | None = None,
 ) -> Consultation:
     """The checkout's consultation: the existing one for this session when there is one, else a new draft."""
+    from payments.models import CheckoutSession, MerchantCheckout
+
+    # One caller at a time per checkout (two tabs, a double click): the second finds the first one's draft.
+    CheckoutSession.objects.select_for_update(no_key=True).filter(pk=session.pk).first()
     existing = (
         Consultation.objects.select_for_update()
         .filter(checkout_session=session, patient=shopper, kind=ConsultationKind.CHECKOUT)
@@ -225,8 +229,6 @@ def consultation_start_for_checkout(
             existing.order = order
             existing.save(update_fields=["order", "updated_at"])
         return existing
-    from payments.models import MerchantCheckout
-
     return consultation_start(
         patient=shopper,
         categories=categories,
@@ -476,6 +478,10 @@ def _assert_may_decide(case: Consultation, clinician: User) -> None:
     _assert_may_sign(case, clinician)
     if case.is_decided:
         raise DecisionRefused(f"This case was already {case.get_status_display().lower()}; it cannot be decided again.")
+    if case.status == ConsultationStatus.EXPIRED:
+        raise DecisionRefused("The payment hold on this case lapsed before a decision; it can no longer be decided.")
+    if case.status == ConsultationStatus.NEEDS_INFO:
+        raise DecisionRefused("This case is waiting for the patient's answer to a question.")
     if case.status != ConsultationStatus.IN_REVIEW:
         raise DecisionRefused("Claim this case before deciding it.")
     if case.claimed_by_id != clinician.pk:

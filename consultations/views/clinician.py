@@ -143,6 +143,19 @@ def _case_context(
     }
 
 
+def _repeats_done_request(case: Consultation, clinician: User, status: str) -> bool:
+    """Whether a refused request repeats what this clinician already did (a double click, a resubmit, a second tab).
+
+    Re-read after the refusal: the service locked the row, so this sees the first request's outcome.
+    """
+    case.refresh_from_db(fields=["status", "decided_by", "claimed_by"])
+    if case.status != status:
+        return False
+    if status == ConsultationStatus.NEEDS_INFO:
+        return case.claimed_by_id == clinician.pk
+    return case.decided_by_id == clinician.pk
+
+
 @never_cache
 @role_required(Role.CLINICIAN)
 def case_detail(request: HttpRequest, case_id: Any) -> HttpResponse:
@@ -181,8 +194,9 @@ def case_ask(request: HttpRequest, case_id: Any) -> HttpResponse:
             consultation=case, clinician=_clinician(request), body=form.cleaned_data["body"], request=request
         )
     except ConsultationError as exc:
-        messages.error(request, str(exc))
-        return redirect("consultations:case", case_id=case.pk)
+        if not _repeats_done_request(case, _clinician(request), ConsultationStatus.NEEDS_INFO):
+            messages.error(request, str(exc))
+            return redirect("consultations:case", case_id=case.pk)
     messages.success(request, "Your question was sent. The case returns to your queue when the patient answers.")
     return redirect("consultations:clinician_queue")
 
@@ -213,6 +227,9 @@ def case_approve(request: HttpRequest, case_id: Any) -> HttpResponse:
             request=request,
         )
     except ConsultationError as exc:
+        if _repeats_done_request(case, _clinician(request), ConsultationStatus.APPROVED):
+            messages.info(request, f"You already approved {case.reference}. The letter is on its way to the patient.")
+            return redirect("consultations:clinician_queue")
         messages.error(request, str(exc))
         return redirect("consultations:case", case_id=case.pk)
     messages.success(request, f"Approved {case.reference}. The letter is on its way to the patient.")
@@ -240,6 +257,11 @@ def case_deny(request: HttpRequest, case_id: Any) -> HttpResponse:
             request=request,
         )
     except ConsultationError as exc:
+        if _repeats_done_request(case, _clinician(request), ConsultationStatus.DENIED):
+            messages.info(
+                request, f"You already denied {case.reference}. The hold was released and the patient was told why."
+            )
+            return redirect("consultations:clinician_queue")
         messages.error(request, str(exc))
         return redirect("consultations:case", case_id=case.pk)
     messages.success(request, f"Denied {case.reference}. The hold was released and the patient was told why.")

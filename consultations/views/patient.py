@@ -208,6 +208,15 @@ def consultation_step(request: HttpRequest, consultation_id: Any, step: int) -> 
     return render(request, "consultations/patient/step.html", context, status=400 if form.is_bound else 200)
 
 
+ANSWER_RECEIVED_MESSAGE = "Thank you. Your answer is with your clinician, who will continue the review."
+
+
+def _repeats_last_answer(consultation: Consultation, patient: User, body: str) -> bool:
+    """Whether ``body`` is the answer the patient already sent, the thread's last message."""
+    last = consultation.messages.order_by("-created_at", "-id").first()
+    return last is not None and last.author_id == patient.pk and last.body == body.strip()
+
+
 # What is posted here is health data: error reports never show it (docs/SECURITY.md).
 @sensitive_variables()
 @sensitive_post_parameters()
@@ -227,7 +236,11 @@ def consultation_reply(request: HttpRequest, consultation_id: Any) -> HttpRespon
             consultation=consultation, patient=cast(User, request.user), body=form.cleaned_data["body"], request=request
         )
     except ConsultationError as exc:
-        messages.error(request, str(exc))
+        if _repeats_last_answer(consultation, cast(User, request.user), form.cleaned_data["body"]):
+            # A second click or a resubmit of the answer that went through: nothing more to do.
+            messages.success(request, ANSWER_RECEIVED_MESSAGE)
+        else:
+            messages.error(request, str(exc))
     else:
-        messages.success(request, "Thank you. Your answer is with your clinician, who will continue the review.")
+        messages.success(request, ANSWER_RECEIVED_MESSAGE)
     return redirect("consultations:detail", consultation_id=consultation.pk)
