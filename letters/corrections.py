@@ -42,15 +42,21 @@ def letter_correction_request(
         raise LetterError("Only the patient can ask for a correction of their letter.")
     if not locked.is_valid:
         raise LetterError("Only a valid letter can be corrected.")
+    today = timezone.localdate()
+    if locked.valid_until <= today:
+        # A corrected version keeps this valid-until date and must outlive its issue day: it could never be made.
+        raise LetterError("Your letter expires today, so it can no longer be corrected: please renew it instead.")
     legal_name = " ".join(legal_name.split())
     if not legal_name or len(legal_name) > LEGAL_NAME_MAX:
         raise LetterError(f"Enter your full legal name (at most {LEGAL_NAME_MAX} characters).")
-    today = timezone.localdate()
     if date_of_birth >= today or age_on(date_of_birth, today) < MINIMUM_AGE or date_of_birth.year < 1900:
         raise LetterError(f"Enter your real date of birth: letters are for adults ({MINIMUM_AGE}+).")
     if (legal_name, date_of_birth) == (locked.patient_legal_name, locked.patient_date_of_birth):
         raise LetterError("Change your name or your date of birth: both are the same as on the letter.")
-    if locked.correction_requests.filter(status=CorrectionStatus.PENDING).exists():
+    pending = locked.correction_requests.filter(status=CorrectionStatus.PENDING).first()
+    if pending is not None:
+        if (pending.legal_name, pending.date_of_birth) == (legal_name, date_of_birth):
+            return pending  # the same request sent again (a double click, a resubmit): it is already waiting
         raise LetterError("This letter already has a correction waiting for a clinician.")
     correction = LetterCorrectionRequest.objects.create(
         letter=locked,

@@ -186,7 +186,8 @@ def vault_entries(user: User) -> list[VaultEntry]:
                 may_renew=letter.status == LetterStatus.ISSUED
                 and state.code in ("expiring", "expired")
                 and letter.pk not in renewing,
-                may_correct=state.is_valid and pending is None,
+                # On the last valid day a correction could not be made (it keeps this expiry date): renew instead.
+                may_correct=state.is_valid and state.days_left > 0 and pending is None,
                 verification_url=verification_url(letter),
             )
         )
@@ -281,6 +282,21 @@ def corrections_for_clinician(clinician: User) -> QuerySet[LetterCorrectionReque
 def correction_decided_by(clinician: User, correction_id: UUID) -> bool:
     """Whether ``clinician`` already approved or declined this correction."""
     return LetterCorrectionRequest.objects.filter(pk=correction_id, decided_by=clinician).exists()
+
+
+def correction_decided_by_colleague(clinician: User, correction_id: UUID) -> bool:
+    """Whether another clinician already decided this correction of a letter from a state ``clinician`` may sign."""
+    from consultations.selectors import clinician_signable_states
+
+    return (
+        LetterCorrectionRequest.objects.filter(
+            pk=correction_id,
+            decided_by__isnull=False,
+            letter__patient_state__in=clinician_signable_states(clinician),
+        )
+        .exclude(decided_by=clinician)
+        .exists()
+    )
 
 
 # --------------------------------------------------------------------------- verification

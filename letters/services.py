@@ -407,10 +407,13 @@ def _has_questionnaire(category: Category) -> bool:
 
 
 def _open_request(shopper: User, **filters: Any) -> LetterRequest | None:
-    """The shopper's request of this kind whose intake is still in progress, to continue instead of starting anew."""
+    """The shopper's request of this kind not yet sent for review, to continue instead of starting anew.
+
+    Its fee order may exist already (a declined card leaves it waiting for another one): still the same request.
+    """
     return (
         LetterRequest.objects.select_for_update(of=("self",))
-        .filter(shopper=shopper, consultation__status=ConsultationStatus.DRAFT, order__isnull=True, **filters)
+        .filter(shopper=shopper, consultation__status=ConsultationStatus.DRAFT, **filters)
         .select_related("consultation")
         .first()
     )

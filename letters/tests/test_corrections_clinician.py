@@ -217,3 +217,19 @@ def test_a_second_click_on_approve_says_it_was_done(
     assert Letter.objects.filter(consultation=correction.letter.consultation).count() == 2
     # It is decided, so the page itself is gone.
     assert licensed_client.get(detail(correction)).status_code == 404
+
+
+def test_deciding_a_correction_a_colleague_just_decided_says_so_instead_of_404(
+    client: Client, licensed: User, correction: LetterCorrectionRequest
+) -> None:
+    from conftest import enable_totp
+
+    colleague = ClinicianProfileFactory(user__email="dr.colleague@example.test", credential="MD")
+    LicenseFactory(clinician=colleague, state="TX")
+    enable_totp(colleague.user)
+    corrections.letter_correction_approve(correction=correction, clinician=licensed)
+    client.force_login(colleague.user)
+    response = client.post(detail(correction), {"action": "approve"}, follow=True)
+    assert response.status_code == 200
+    assert "Another clinician already decided this correction." in response.content.decode()
+    assert Letter.objects.filter(consultation=correction.letter.consultation).count() == 2

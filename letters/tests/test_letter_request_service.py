@@ -160,3 +160,15 @@ def test_someone_else_cannot_pay_a_request(
     complete_intake(letter_request.consultation)
     with pytest.raises(services.LetterError):
         services.letter_request_pay(letter_request=letter_request, actor=other_shopper, card=APPROVED_CARD)
+
+
+def test_starting_again_after_a_declined_card_continues_the_same_request(
+    questionnaire: Questionnaire, sleep: Category, sleep_fee: Any, shopper: User
+) -> None:
+    # Back from the pay page to /letters/request/ and the same category again: no second intake, fee or hold.
+    letter_request = services.letter_request_start(shopper=shopper, category=sleep)
+    complete_intake(letter_request.consultation)
+    result = services.letter_request_pay(letter_request=letter_request, actor=shopper, card=DECLINED_CARD)
+    assert result.outcome == "declined"
+    assert services.letter_request_start(shopper=shopper, category=sleep) == letter_request
+    assert LetterRequest.objects.filter(shopper=shopper).count() == 1

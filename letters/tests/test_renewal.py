@@ -217,3 +217,20 @@ def test_a_letter_whose_renewal_was_denied_can_be_renewed_again(
     type(first.consultation).objects.filter(pk=first.consultation_id).update(status=ConsultationStatus.DENIED)
     second = services.letter_renewal_start(letter=letter, shopper=shopper)
     assert second.pk != first.pk
+
+
+def test_the_renewal_link_after_a_declined_card_continues_the_same_renewal(
+    client: Client, issue_letter: Callable[[User], Letter], shopper: User
+) -> None:
+    from letters.tests.conftest import complete_intake
+    from letters.tests.test_letter_request_service import DECLINED_CARD
+
+    letter = issue_letter(shopper)
+    renewal = services.letter_renewal_start(letter=letter, shopper=shopper)
+    complete_intake(renewal.consultation)
+    result = services.letter_request_pay(letter_request=renewal, actor=shopper, card=DECLINED_CARD)
+    assert result.outcome == "declined"
+    client.force_login(shopper)
+    response = client.post(reverse("letters:renew", args=[letter.pk]))
+    assert response["Location"] == reverse("consultations:detail", args=[renewal.consultation_id])
+    assert LetterRequest.objects.filter(renews=letter).count() == 1

@@ -52,6 +52,10 @@ def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse
         # A second click on Approve or Decline after the first one went through.
         messages.info(request, "You already decided this correction.")
         return redirect("letters:corrections")
+    if request.method == "POST" and selectors.correction_decided_by_colleague(user_of(request), correction_id):
+        # Two clinicians on the same correction: the other one's decision went through first.
+        messages.info(request, "Another clinician already decided this correction.")
+        return redirect("letters:corrections")
     correction = _get_correction_for_clinician(request, correction_id)
     reject_form = CorrectionRejectForm()
     status = 200
