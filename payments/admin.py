@@ -168,7 +168,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=order_id)
         items = list(order.items.all())
-        form = RefundForm(request.POST or None, items=items)
+        form = RefundForm(request.POST or None, items=items, refunded_cents=order.refunded_cents)
         if request.method == "POST" and form.is_valid():
             assert isinstance(request.user, User)
             try:
@@ -178,7 +178,12 @@ class OrderAdmin(admin.ModelAdmin[Order]):
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                     request=request,
+                    expected_refunded_cents=form.cleaned_data.get("seen_refunded_cents"),
                 )
+            except services.RefundStale as exc:
+                # The same form sent again: the first submit did the refund; show its result.
+                self.message_user(request, str(exc), messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:payments_order_change", args=[order.pk]))
             except services.RefundError as exc:
                 form.add_error(None, str(exc))
             else:

@@ -69,7 +69,8 @@ class ContactForm(forms.Form):
 
     def clean_postal_code(self) -> str:
         code = str(self.cleaned_data["postal_code"]).strip()
-        if not re.fullmatch(r"\d{5}(-\d{4})?", code):
+        # ASCII digits only: \d also matches Arabic-Indic or full-width digits, which no carrier reads.
+        if not re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", code):
             raise forms.ValidationError("Enter a 5-digit ZIP code (or ZIP+4).")
         return code
 
@@ -156,7 +157,7 @@ class CardForm(forms.Form):
 
     def clean_card_expiry(self) -> tuple[int, int]:
         raw = str(self.cleaned_data["card_expiry"]).strip()
-        match = re.fullmatch(r"(\d{1,2})\s*/\s*(\d{2}|\d{4})", raw)
+        match = re.fullmatch(r"([0-9]{1,2})\s*/\s*([0-9]{2}|[0-9]{4})", raw)
         if not match:
             raise forms.ValidationError("Enter the expiry as MM / YY, for example 04 / 29.")
         month, year = int(match.group(1)), int(match.group(2))
@@ -173,7 +174,7 @@ class CardForm(forms.Form):
 
     def clean_card_cvc(self) -> str:
         cvc = str(self.cleaned_data["card_cvc"]).strip()
-        if not re.fullmatch(r"\d{3,4}", cvc):
+        if not re.fullmatch(r"[0-9]{3,4}", cvc):
             raise forms.ValidationError("The security code is the 3 or 4 digits on your card.")
         return cvc
 
@@ -205,9 +206,13 @@ class RefundForm(forms.Form):
     reason = forms.CharField(
         label="Reason (shown to the shopper)", max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # What the order had refunded when the page was shown: a resubmitted form (double-click, back and
+    # submit again) is recognised by it and refunds nothing more (services.order_refund).
+    seen_refunded_cents = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, items: list[OrderItem], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, items: list[OrderItem], refunded_cents: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["seen_refunded_cents"].initial = refunded_cents
         self.items = items
         for item in items:
             self.fields[f"item_{item.pk}"] = forms.IntegerField(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from marketplace.models import Category, Eligibility
@@ -133,8 +134,10 @@ def order_next_step(order: Order, payment: Payment | None) -> str:
         case OrderStatus.AWAITING_PAYMENT:
             return "Your card has not been authorized yet. Finish checkout to place the order."
         case OrderStatus.AWAITING_REVIEW:
-            deadline = payment.capture_before if payment else None
-            when = f" before {deadline:%B} {deadline.day}" if deadline else ""
+            # The day in the site's time zone (as the order page and the emails show it), not UTC's; the hold
+            # lasts through most of that day, so "by", not "before".
+            deadline = timezone.localtime(payment.capture_before) if payment and payment.capture_before else None
+            when = f" by {deadline:%B} {deadline.day}" if deadline else ""
             return (
                 "A licensed clinician is reviewing your answers. Your card has a hold for the total but nothing is "
                 f"charged yet. If the letter is approved{when} we capture the payment and confirm the order; "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from payments.models import Payment
 
@@ -56,6 +57,9 @@ class ProviderPayment:
     client_secret: str = field(default="", repr=False)
     decline_code: str = ""
     decline_message: str = ""
+    # When the card was authorized, if the provider says (Stripe: the charge's creation). The hold
+    # lapses counting from then, however late we hear of it (a webhook retried after an outage).
+    authorized_at: datetime | None = None
 
 
 @dataclass(frozen=True)

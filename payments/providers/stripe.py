@@ -16,6 +16,7 @@ after a lost answer can never charge twice.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -119,6 +120,8 @@ class StripeProvider(PaymentProvider):
             captured = 0
         error = _get(intent, "last_payment_error")
         brand, last4 = self._card(intent)
+        created = _get(charge, "created") if state in (ProviderState.AUTHORIZED, ProviderState.CAPTURED) else None
+        authorized_at = datetime.fromtimestamp(created, tz=UTC) if isinstance(created, int) and created > 0 else None
         return ProviderPayment(
             reference=str(_get(intent, "id")),
             state=state,
@@ -130,6 +133,7 @@ class StripeProvider(PaymentProvider):
             client_secret=str(_get(intent, "client_secret", "")),
             decline_code=str(_get(error, "decline_code", "") or _get(error, "code", "")) if error else "",
             decline_message=str(_get(error, "message", "")) if error else "",
+            authorized_at=authorized_at,
         )
 
     def _retrieve_intent(self, reference: str) -> Any:

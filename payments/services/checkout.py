@@ -19,6 +19,7 @@ from ..models import (
     CheckoutLineItem,
     CheckoutSession,
     CheckoutSource,
+    CheckoutStatus,
     Order,
     OrderItem,
     OrderItemKind,
@@ -110,13 +111,41 @@ def checkout_session_create(
     return session
 
 
+def _line_key(line: CheckoutLineItem) -> tuple[object, ...]:
+    return (line.product_id, line.quantity, line.unit_price_cents, line.eligibility, line.category_id)
+
+
+def _reusable_cart_session(cart: Cart, user: User, lines: list[CheckoutLineItem]) -> CheckoutSession | None:
+    """The shopper's open Flex Shop session for this cart with exactly these lines and prices, if any.
+
+    Starting checkout twice (a double-click, or back and "Continue" again) lands on that session
+    instead of making a second one for the same purchase.
+    """
+    wanted = sorted((_line_key(line) for line in lines), key=repr)
+    candidates = CheckoutSession.objects.filter(
+        source=CheckoutSource.FLEX_SHOP,
+        customer=user,
+        status=CheckoutStatus.OPEN,
+        expires_at__gt=timezone.now(),
+        metadata__cart_id=str(cart.pk),
+    ).order_by("-created_at")[:5]
+    for session in candidates:
+        if sorted((_line_key(line) for line in session.line_items.all()), key=repr) == wanted:
+            return session
+    return None
+
+
+@transaction.atomic
 def checkout_session_create_from_cart(*, cart: Cart, user: User, request: HttpRequest | None = None) -> CheckoutSession:
     """Snapshot the cart into a Flex Shop checkout session, with prices from the catalog.
 
     Refuses an empty cart and a cart with items HSA/FSA cannot pay for (the
     shopper removes those first). A posted price never reaches this function:
-    every amount is read from the product rows.
+    every amount is read from the product rows. An open session of this cart
+    with the same lines and prices is reused rather than duplicated.
     """
+    # Two "Continue" clicks at once: the second waits here, then finds the first one's session.
+    Cart.objects.select_for_update().filter(pk=cart.pk).first()
     summary = cart_summary(cart)
     if summary.is_empty:
         raise CheckoutError("Your cart is empty.")
@@ -124,10 +153,14 @@ def checkout_session_create_from_cart(*, cart: Cart, user: User, request: HttpRe
         raise CheckoutError(
             "Some items in your cart cannot be paid for with HSA/FSA funds. Remove them to pay with HSA/FSA."
         )
+    lines = [checkout_line_from_product(line.product, line.quantity) for line in summary.lines]
+    existing = _reusable_cart_session(cart, user, lines)
+    if existing is not None:
+        return existing
     return checkout_session_create(
         source=CheckoutSource.FLEX_SHOP,
         customer=user,
-        lines=[checkout_line_from_product(line.product, line.quantity) for line in summary.lines],
+        lines=lines,
         metadata={"cart_id": str(cart.pk)},
         request=request,
     )
@@ -199,6 +232,9 @@ def checkout_session_set_details(
     from the session and its total computed from them, so the consultation
     intake can hang off the order before anything is paid.
     """
+    # The order first, then the session: the order that paying locks first (``_complete_session`` then locks
+    # the session), so the two never wait on each other in opposite order.
+    order = Order.objects.select_for_update().filter(checkout_session_id=session.pk).first()
     session = CheckoutSession.objects.select_for_update().get(pk=session.pk)
     if not session.is_open:
         raise CheckoutError("This checkout has ended. Start again from your cart.")
@@ -215,7 +251,6 @@ def checkout_session_set_details(
     session.details_completed_at = timezone.now()
     session.save()
 
-    order = Order.objects.select_for_update().filter(checkout_session=session).first()
     if order is None:
         order = Order(shopper=actor, checkout_session=session, currency=session.currency)
         _copy_contact(order, session)

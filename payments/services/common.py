@@ -40,6 +40,10 @@ class RefundError(Exception):
     """A refund that cannot be made; the message is shown to ops."""
 
 
+class RefundStale(RefundError):
+    """The order was refunded since the refund form was shown (a resubmitted form): nothing more is refunded."""
+
+
 @dataclass(frozen=True)
 class ContactDetails:
     name: str

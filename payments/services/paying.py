@@ -444,7 +444,9 @@ def _apply_provider_state(
             provider_for_payment(payment).cancel(payment=payment, idempotency_key=_idempotency_key(payment, "cancel"))
             _set_payment_status(payment, PaymentStatus.CANCELED)
             return payment
-        payment.authorized_at = timezone.now()
+        now = timezone.now()
+        # The hold runs from the authorization, which may be well before we hear of it (a late webhook).
+        payment.authorized_at = min(answer.authorized_at, now) if answer.authorized_at else now
         payment.capture_before = payment.authorized_at + timedelta(days=settings.PAYMENT_HOLD_DAYS)
         payment.failure_code = payment.failure_message = ""
         _set_payment_status(payment, PaymentStatus.AUTHORIZED)

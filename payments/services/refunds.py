@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from marketplace.templatetags.marketplace_tags import usd
 
 from .. import merchant_webhooks
 from ..models import (
@@ -29,6 +30,7 @@ from ..providers import (
 )
 from .common import (
     RefundError,
+    RefundStale,
     _audit,
     _idempotency_key,
     _live_payment,
@@ -172,18 +174,27 @@ def order_refund(
     actor: User | None,
     lines: dict[int, int] | None = None,
     request: HttpRequest | None = None,
+    expected_refunded_cents: int | None = None,
 ) -> Refund:
     """Refund a whole order (``lines=None``) or chosen items (``{order_item_id: quantity}``) through the provider.
 
     Amounts come from the items' snapshotted prices. The order becomes
     ``refunded`` when everything is refunded, else ``partially_refunded``; the
-    shopper is emailed.
+    shopper is emailed. ``expected_refunded_cents`` is what the order had
+    refunded when the caller's form was shown: if it changed since (the form
+    was submitted twice), :class:`RefundStale` is raised and nothing is refunded.
     """
     reason = reason.strip()
     if not reason:
         raise RefundError("Give a reason for the refund.")
     with transaction.atomic():
         order = _lock_order(order)
+        if expected_refunded_cents is not None and order.refunded_cents != expected_refunded_cents:
+            raise RefundStale(
+                f"Order {order.reference} was refunded while this form was open "
+                f"({usd(order.refunded_cents)} refunded in total now): nothing more was refunded. "
+                "Check the refunds and open the refund page again if another one is needed."
+            )
         if order.status not in (
             OrderStatus.CONFIRMED,
             OrderStatus.FULFILLED,

@@ -104,3 +104,26 @@ def test_read_only_admin_pages_open(client: Client, ops: User, confirmed_order: 
     client = _ops_client(client, ops)
     for name in ("payment", "refund", "checkoutsession", "providerevent", "orderitem"):
         assert client.get(reverse(f"admin:payments_{name}_changelist")).status_code == 200
+
+
+def test_a_double_submitted_refund_refunds_once(
+    client: Client, ops: User, confirmed_order: Order, django_capture_on_commit_callbacks
+) -> None:
+    """The refund form posted twice (double-click, or back and resubmit) must not refund the item twice."""
+    client = _ops_client(client, ops)
+    url = reverse("admin:payments_order_refund", args=[confirmed_order.pk])
+    item = confirmed_order.items.get()
+    page = client.get(url)
+    data = {f"item_{item.pk}": "1", "reason": "One arrived broken", "seen_refunded_cents": "0"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, data)
+        second = client.post(url, data, follow=True)
+    assert first.status_code == 302
+    confirmed_order.refresh_from_db()
+    assert confirmed_order.refunded_cents == 2_499
+    assert confirmed_order.refunds.count() == 1
+    assert len(mail.outbox) == 1
+    assert second.redirect_chain[-1][0] == reverse("admin:payments_order_change", args=[confirmed_order.pk])
+    assert "nothing more was refunded" in second.content.decode()
+    # The page carries what it showed as refunded, so a resubmit is recognised.
+    assert 'name="seen_refunded_cents" value="0"' in page.content.decode()

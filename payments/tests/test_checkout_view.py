@@ -73,3 +73,23 @@ def test_a_tampered_price_is_ignored(shopper_client: Client, shopper: User, cata
 def test_an_empty_cart_says_so(shopper_client: Client, db: None) -> None:
     body = shopper_client.get(URL).content.decode()
     assert "Your cart is empty" in body
+
+
+def test_starting_checkout_twice_reuses_the_open_session(shopper_client: Client, shopper: User, catalog) -> None:
+    """A double-clicked "Continue" (or back and continue again) lands on the same checkout, not a second one."""
+    fill_cart(shopper, (catalog["auto"], 2), (catalog["lmn"], 1))
+    first = shopper_client.post(URL, {"action": "start"})
+    second = shopper_client.post(URL, {"action": "start"})
+    session = CheckoutSession.objects.get()
+    assert first["Location"] == second["Location"] == f"/pay/{session.pk}/"
+
+
+def test_a_changed_cart_starts_a_new_session(shopper_client: Client, shopper: User, catalog) -> None:
+    cart = fill_cart(shopper, (catalog["auto"], 2))
+    shopper_client.post(URL, {"action": "start"})
+    CartItem.objects.filter(cart=cart).update(quantity=3)
+    shopper_client.post(URL, {"action": "start"})
+    assert CheckoutSession.objects.count() == 2
+    newest = CheckoutSession.objects.order_by("-created_at").first()
+    assert newest is not None
+    assert newest.line_items.get().quantity == 3

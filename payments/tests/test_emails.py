@@ -107,3 +107,14 @@ def test_a_failed_send_is_retried_and_then_sent_once(confirmed_order: Order, mon
     assert tasks.send_email("order_confirmed", str(confirmed_order.pk)) is True
     assert len(mail.outbox) == 1
     assert PaymentEmail.objects.get(kind="order_confirmed").attempts == 2
+
+
+def test_order_under_review_names_the_last_day_of_the_review(letter_order: Order) -> None:
+    """The hold lasts until 10:30 pm on March 8 (New York): approval on March 8 still counts, so "by", not "before"."""
+    from datetime import UTC, datetime
+
+    letter_order.payments.update(capture_before=datetime(2026, 3, 9, 2, 30, tzinfo=UTC))
+    emails.send_order_under_review(letter_order)
+    message = mail.outbox[0]
+    assert "approves the letter (by March 8)" in message.body
+    assert "approves the letter (by March 8)" in message.alternatives[0][0]

@@ -7,6 +7,7 @@ import io
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import AuditEvent, User
@@ -169,3 +170,20 @@ def test_a_refund_shows_on_the_receipt(confirmed_order: Order, ops: User) -> Non
     _, _, pdf = ReceiptRenderer(confirmed_order).generate()
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Refunded" in text and "One arrived broken" in text and "Net paid" in text
+
+
+def test_the_review_deadline_is_the_sites_local_date(shopper_client: Client, letter_order: Order) -> None:
+    """A hold lapsing late in the evening in New York is already the next day in UTC: the page says the local day."""
+    from datetime import UTC, datetime
+
+    # 10:30 pm on March 8 in New York (EDT) is 02:30 on March 9 in UTC.
+    letter_order.payments.update(capture_before=datetime(2026, 3, 9, 2, 30, tzinfo=UTC))
+    body = shopper_client.get(reverse("payments:order_detail", args=[letter_order.pk])).content.decode()
+    assert "If the letter is approved by March 8 we capture the payment" in body
+    assert "March 9" not in body
+    # A time shown to people says which time zone it is in.
+    assert "The hold lasts until Mar 8, 10:30 p.m. EDT." in body
+    import re
+
+    placed = timezone.localtime(letter_order.placed_at)
+    assert re.search(rf"Placed {placed:%B} {placed.day}, {placed.year}, [0-9:]+ [ap]\.m\. E[SD]T", body)

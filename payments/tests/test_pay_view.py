@@ -246,3 +246,30 @@ def test_a_posted_payment_step_that_holds_nothing_yet_promises_nothing(
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
     assert "payment is complete" not in shopper_client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("postal_code", ["٦٢٧٠١", "６２７０１", "62701-١٢٣٤"])
+def test_a_zip_code_in_non_ascii_digits_is_refused(
+    shopper_client: Client, session: CheckoutSession, postal_code: str
+) -> None:
+    """Arabic-Indic or full-width digits are digits to Python's \\d, but not a ZIP code a carrier can read."""
+    response = shopper_client.post(_url(session), {**DETAILS_POST, "postal_code": postal_code})
+    assert response.status_code == 400
+    assert "Enter a 5-digit ZIP code" in response.content.decode()
+    session.refresh_from_db()
+    assert session.shipping_postal_code == ""
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("card_cvc", "١٢٣", "security code"),
+        ("card_expiry", "١٢ / ٣٥", "Enter the expiry as MM / YY"),
+    ],
+)
+def test_card_fields_in_non_ascii_digits_are_refused(field: str, value: str, message: str) -> None:
+    from payments.forms import CardForm
+
+    form = CardForm({**CARD_POST, field: value})
+    assert not form.is_valid()
+    assert message in " ".join(form.errors[field])

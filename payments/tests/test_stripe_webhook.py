@@ -310,3 +310,23 @@ def test_two_concurrent_copies_of_one_event_cause_one_change_one_audit_entry_and
     assert AuditEvent.objects.filter(action="order.placed").count() == 1
     assert Order.objects.get().status == OrderStatus.AWAITING_REVIEW
     assert len([m for m in mail.outbox if "reviewing" in m.subject or "clinician" in m.subject]) == 1
+
+
+def test_a_late_webhook_dates_the_hold_from_the_authorization_not_from_its_arrival(client: Client, prepared) -> None:
+    """Stripe retries a webhook for days when we are down: the card hold still lapses 7 days after the
+    authorization, so the review deadline must count from the charge, not from when we heard of it."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.utils import timezone
+
+    _order, payment = prepared()
+    authorized = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=authorized + timedelta(days=2)):
+        response = _post(client, _event("payment_intent.amount_capturable_updated", payment.provider_reference))
+    assert response.status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.AUTHORIZED
+    assert payment.authorized_at is not None and payment.capture_before is not None
+    assert abs(payment.authorized_at - authorized) < timedelta(minutes=1)
+    assert payment.capture_before - authorized < timedelta(days=7, minutes=1)
