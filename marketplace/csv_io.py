@@ -117,6 +117,9 @@ def parse_price_cents(raw: str) -> int:
         raise ValueError("Price cannot be negative.")
     if amount == 0:
         raise ValueError("Price must be more than $0.00.")
+    # Before quantize(), which raises InvalidOperation (not ValueError) for numbers past 28 digits.
+    if amount > Decimal(MAX_PRICE_CENTS) / 100:
+        raise ValueError(f"Price is above the ${MAX_PRICE_CENTS // 100:,} maximum.")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("Price has more than two decimal places.")
     cents = int(amount * 100)

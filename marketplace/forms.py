@@ -7,7 +7,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .csv_io import MAX_CSV_BYTES
-from .models import Merchant, Product
+from .models import Merchant, MerchantStatus, Product
 from .services import MAX_QUANTITY
 
 
@@ -47,9 +47,22 @@ class MerchantApplicationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    # The application this form repeats (the same name and contact email, still awaiting review): a form
+    # sent twice (double-click, back and submit again) creates nothing more and is thanked again.
+    resubmitted: Merchant | None = None
+
+    def same_application(self, name: str) -> Merchant | None:
+        email = str(self.data.get("contact_email") or "").strip()
+        if not email:
+            return None
+        return Merchant.objects.filter(
+            name__iexact=name, contact_email__iexact=email, status=MerchantStatus.APPLIED
+        ).first()
+
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
-        if Merchant.objects.filter(name__iexact=name).exists():
+        self.resubmitted = self.same_application(name)
+        if self.resubmitted is None and Merchant.objects.filter(name__iexact=name).exists():
             raise forms.ValidationError(
                 "A merchant with this name has already applied or sells on Flex Shop. "
                 "If that is you, reply to our email instead of applying again."

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from flexlmn.ratelimit import client_rate_limit_hit
 
 from .forms import CartAddForm, CartQuantityForm, CartRemoveForm, MerchantApplicationForm
-from .models import Category, Merchant, Product
+from .models import CartItem, Category, Merchant, Product
 from .selectors import cart_summary, catalog_listing, product_for_page, products_related
 from .services import (
+    MAX_QUANTITY,
     CartError,
     cart_add,
     cart_for_request,
@@ -124,12 +125,21 @@ def cart_add_view(request: HttpRequest) -> HttpResponse:
     current = cart_for_request(request, create=True)
     if current is None:
         raise Http404("No cart")
+    wanted = form.cleaned_data["quantity"]
+    before = CartItem.objects.filter(cart=current, product=found).values_list("quantity", flat=True).first() or 0
     try:
-        cart_add(cart=current, product=found, quantity=form.cleaned_data["quantity"])
+        item = cart_add(cart=current, product=found, quantity=wanted)
     except CartError as exc:
         messages.error(request, str(exc))
         return redirect(found.get_absolute_url())
-    messages.success(request, f"Added {found.name} to your cart.")
+    added = item.quantity - before
+    # A line is capped at MAX_QUANTITY: say what was really added.
+    if added <= 0:
+        messages.info(request, f"Your cart already holds {item.quantity} of {found.name}, the most it can.")
+    elif added < wanted:
+        messages.warning(request, f"Added {added} of {found.name}: a cart holds at most {MAX_QUANTITY} of one product.")
+    else:
+        messages.success(request, f"Added {found.name} to your cart.")
     return _to_cart()
 
 
@@ -191,6 +201,9 @@ def sell(request: HttpRequest) -> HttpResponse:
         if form.is_bot:
             # Say nothing a bot could learn from; nothing is created.
             return redirect("marketplace:sell_thanks")
+        if form.is_valid() and form.resubmitted is not None:
+            # The same application sent again: it is already with ops.
+            return HttpResponseRedirect(reverse("marketplace:sell_thanks"))
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -203,7 +216,9 @@ def sell(request: HttpRequest) -> HttpResponse:
                     request=request,
                 )
             except IntegrityError:
-                # Another application with this name was saved a moment ago.
+                # Another application with this name was saved a moment ago: this one, sent twice at once?
+                if form.same_application(data["name"]) is not None:
+                    return HttpResponseRedirect(reverse("marketplace:sell_thanks"))
                 form.add_error("name", "A merchant with this name has already applied or sells on Flex Shop.")
             else:
                 return HttpResponseRedirect(reverse("marketplace:sell_thanks"))

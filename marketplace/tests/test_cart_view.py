@@ -162,3 +162,16 @@ def test_one_users_cart_is_not_anothers(client: Client, catalog: Catalog, shoppe
     other = Client()
     other.force_login(other_shopper)
     assert other.get(CART).context["summary"].is_empty
+
+
+def test_adding_past_99_says_what_was_added(client: Client, catalog: Catalog) -> None:
+    """The line is capped at 99: the message must not claim the whole quantity was added."""
+    _add(client, catalog.pad, 97)
+    client.get(CART)  # shows (and so clears) the first message
+    response = _add(client, catalog.pad, 5)
+    assert _lines(client) == {"Cooling Sleep Pad": 99}
+    text = [str(m) for m in response.wsgi_request._messages]  # type: ignore[attr-defined]
+    assert text == ["Added 2 of Cooling Sleep Pad: a cart holds at most 99 of one product."]
+    full = _add(client, catalog.pad, 1)
+    text = [str(m) for m in full.wsgi_request._messages]  # type: ignore[attr-defined]
+    assert text == ["Your cart already holds 99 of Cooling Sleep Pad, the most it can."]

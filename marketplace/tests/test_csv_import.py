@@ -152,3 +152,13 @@ def test_export_neutralises_spreadsheet_formulas(catalog: Catalog) -> None:
     catalog.candle.save()
     exported = products_to_csv([catalog.candle])
     assert "'=HYPERLINK" in exported
+
+
+@pytest.mark.parametrize("price", ["1e27", "99999999999999999999999999999.5", "1E+100000", "9E+999999"])
+def test_an_absurdly_large_price_is_a_row_error_not_a_crash(catalog: Catalog, price: str) -> None:
+    """Decimal's quantize() raises InvalidOperation (not ValueError) past 28 digits: the row must say why instead."""
+    preview = parse_product_csv(
+        text=HEADER + f"Thing,,{price},skin-sun-care,not_eligible,,\n", merchant=catalog.restwell
+    )
+    assert not preview.is_valid
+    assert "maximum" in " ".join(preview.rows[0].errors)

@@ -102,3 +102,24 @@ def test_a_rate_limited_application_says_when_to_retry(client: Client) -> None:
     response = client.post(SELL, {**APPLICATION, "name": "Brand 6"})
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
+
+
+def test_an_application_sent_twice_lands_on_the_thanks_page_once(
+    client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A double-clicked "Apply" (or back and submit again) is the same application: no error saying it is taken."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(SELL, APPLICATION)
+        second = client.post(SELL, {**APPLICATION, "contact_email": "Robin@Northwind-Balance.example"})
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == reverse("marketplace:sell_thanks")
+    assert Merchant.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_the_same_name_from_someone_else_is_still_refused(client: Client) -> None:
+    client.post(SELL, APPLICATION)
+    response = client.post(SELL, {**APPLICATION, "contact_email": "someone@else.example"})
+    assert response.status_code == 200
+    assert "name" in response.context["form"].errors
+    assert Merchant.objects.count() == 1
