@@ -460,6 +460,17 @@ class MerchantAPIKeyAdmin(admin.ModelAdmin[MerchantAPIKey]):
                 key=key, grace=timedelta(hours=hours), actor=_user_of(request), request=request
             )
         except api_keys.APIKeyError as exc:
+            key.refresh_from_db()
+            if key.replaced_by is not None:
+                # A second click on Roll: the first answer showed the new secret, and this one replaces that page.
+                self.message_user(
+                    request,
+                    f"This key was already rolled: its replacement is {key.replaced_by.masked}. The replacement's "
+                    "secret was shown once, on the page the first click opened; if it was not copied, roll the "
+                    "replacement key below.",
+                    messages.WARNING,
+                )
+                return HttpResponseRedirect(reverse("admin:payments_merchantapikey_change", args=[key.replaced_by_id]))
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(reverse("admin:payments_merchantapikey_change", args=[key.pk]))
         until = "now" if hours == 0 else f"in {hours} hour{'s' if hours != 1 else ''}"

@@ -61,6 +61,19 @@ def test_rolling_a_key_shows_the_new_secret_and_keeps_the_old_one_for_the_grace_
     assert old.is_usable() and old.revoked_at is not None
 
 
+def test_a_second_roll_click_leads_to_the_replacement_key_and_explains(ops_client: Client) -> None:
+    _merchant, _secret = new_key()
+    old = MerchantAPIKey.objects.get()
+    url = reverse("admin:payments_merchantapikey_roll", args=[old.pk])
+    ops_client.post(url, {"grace_hours": "0"})
+    second = ops_client.post(url, {"grace_hours": "0"}, follow=True)
+    replacement = MerchantAPIKey.objects.exclude(pk=old.pk).get()  # one new key, not two
+    assert second.redirect_chain[-1][0] == reverse("admin:payments_merchantapikey_change", args=[replacement.pk])
+    html = second.content.decode()
+    assert f"already rolled: its replacement is {replacement.masked}" in html
+    assert "roll the replacement key below" in html
+
+
 def test_revoking_a_key_from_its_page(ops_client: Client, client: Client) -> None:
     _merchant, secret = new_key()
     key = MerchantAPIKey.objects.get()
@@ -145,6 +158,33 @@ def test_deliveries_show_each_attempt_and_can_be_resent(
         (500, False),
         (200, True),
     ]
+
+
+def _form_is_outside_the_admin_form(html: str, admin_form_id: str, form_id: str) -> bool:
+    """Whether ``<form id=form_id>`` comes after the admin's own form closed (a nested form is dropped by browsers)."""
+    admin_form_end = html.index("</form>", html.index(f'id="{admin_form_id}"'))
+    return html.index(f'<form id="{form_id}"') > admin_form_end
+
+
+def test_the_roll_revoke_and_resend_buttons_submit_forms_that_are_not_nested_in_the_admin_form(
+    ops_client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    _merchant, _secret = new_key()
+    key = MerchantAPIKey.objects.get()
+    html = ops_client.get(reverse("admin:payments_merchantapikey_change", args=[key.pk])).content.decode()
+    assert 'form="roll-key-form"' in html and 'form="revoke-key-form"' in html
+    assert _form_is_outside_the_admin_form(html, "merchantapikey_form", "roll-key-form")
+    assert _form_is_outside_the_admin_form(html, "merchantapikey_form", "revoke-key-form")
+    merchant = MerchantFactory()
+    with webhook_receiver(lambda received: 500) as receiver:
+        endpoint, _signing = endpoint_for(merchant, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            merchant_event_emit(merchant=merchant, type="refund.succeeded", livemode=False, data={"object": {}})
+    html = ops_client.get(reverse("admin:payments_merchantwebhookendpoint_change", args=[endpoint.pk])).content.decode()
+    assert _form_is_outside_the_admin_form(html, "merchantwebhookendpoint_form", "roll-secret-form")
+    delivery = MerchantWebhookDelivery.objects.get()
+    html = ops_client.get(reverse("admin:payments_merchantwebhookdelivery_change", args=[delivery.pk])).content.decode()
+    assert _form_is_outside_the_admin_form(html, "merchantwebhookdelivery_form", "resend-form")
 
 
 def test_a_shopper_cannot_open_the_key_admin(client: Client, shopper: User) -> None:
