@@ -382,7 +382,12 @@ def _complete_session(order: Order) -> None:
 
 
 def _on_authorized(payment: Payment, order: Order, actor: User | None, request: HttpRequest | None) -> None:
-    """The hold is in place: hold a letter order for review, capture any other order now."""
+    """The money is held (or already taken at the provider): place the order awaiting payment.
+
+    A letter order waits for review; any other order is captured now (unless the
+    provider captured it already) and confirmed. Either way the checkout session
+    completes and :func:`checkout_after_payment` sends a finished intake for review.
+    """
     if order.status != OrderStatus.AWAITING_PAYMENT:
         return
     _complete_session(order)
@@ -393,17 +398,18 @@ def _on_authorized(payment: Payment, order: Order, actor: User | None, request: 
         checkout_after_payment(order=order)
         return
     _audit("order.placed", order, actor=actor, request=request, status=OrderStatus.AWAITING_PAYMENT)
-    provider = provider_for_payment(payment)
-    try:
-        answer = _capture_now(payment, order, actor, request)
-    except ProviderError as exc:
-        # Release the hold rather than leave money held for an order we could not confirm. The
-        # surrounding transaction rolls the order back; the payment row stays in flight, so a
-        # retry (or the reconciler) finds the PaymentIntent canceled and records it.
-        with contextlib.suppress(ProviderError):
-            provider.cancel(payment=payment, idempotency_key=_idempotency_key(payment, "cancel"))
-        raise CheckoutError("We could not complete the payment. Nothing was charged; please try again.") from exc
-    _record_capture(payment, answer, actor, request)
+    if payment.status == PaymentStatus.AUTHORIZED:
+        provider = provider_for_payment(payment)
+        try:
+            answer = _capture_now(payment, order, actor, request)
+        except ProviderError as exc:
+            # Release the hold rather than leave money held for an order we could not confirm. The
+            # surrounding transaction rolls the order back; the payment row stays in flight, so a
+            # retry (or the reconciler) finds the PaymentIntent canceled and records it.
+            with contextlib.suppress(ProviderError):
+                provider.cancel(payment=payment, idempotency_key=_idempotency_key(payment, "cancel"))
+            raise CheckoutError("We could not complete the payment. Nothing was charged; please try again.") from exc
+        _record_capture(payment, answer, actor, request)
     _confirm_order(order, actor, request)
     checkout_after_payment(order=order)
 
@@ -461,15 +467,7 @@ def _apply_provider_state(
             # the dashboard). Reality wins for the payment; the order moves on
             # only as far as its review allows.
             _record_capture(payment, answer, actor, request)
-            if order.status == OrderStatus.AWAITING_PAYMENT:
-                _complete_session(order)
-                if order.requires_letter:
-                    _set_order_status(order, OrderStatus.AWAITING_REVIEW)
-                    _audit("order.placed", order, actor=actor, request=request, status=order.status)
-                    _queue_email("order_under_review", order.pk)
-                else:
-                    _audit("order.placed", order, actor=actor, request=request, status=OrderStatus.AWAITING_PAYMENT)
-                    _confirm_order(order, actor, request)
+            _on_authorized(payment, order, actor, request)
         _sync_refunds(payment, order, answer, actor, request)
         return payment
 
