@@ -372,8 +372,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
         outcome = stripe_event_handle(event=event)
     except (ProviderError, services.CheckoutError):
-        # Stripe unreachable, or the capture after a no-letter order's hold failed (the service
-        # wraps that in CheckoutError). Nothing was recorded (the transaction rolled back): Stripe
+        # Stripe unreachable, or the capture after a no-letter order's hold failed (payment_sync
+        # raises CheckoutError for both). Nothing was recorded (the transaction rolled back): Stripe
         # retries the event later.
         return JsonResponse({"received": False, "outcome": "stripe unreachable"}, status=503)
     return JsonResponse({"received": True, "outcome": outcome.message}, status=outcome.status)

@@ -192,8 +192,14 @@ def payment_prepare(*, order: Order, actor: User, request: HttpRequest | None = 
 
 
 def payment_client_secret(*, payment: Payment) -> str:
-    """The secret Stripe.js needs to confirm the payment in the browser (never stored)."""
-    return provider_for_payment(payment).retrieve(payment=payment).client_secret
+    """The secret Stripe.js needs to confirm the payment in the browser (never stored).
+
+    Raises :class:`CheckoutError` when the provider cannot be reached, like :func:`payment_prepare`.
+    """
+    try:
+        return provider_for_payment(payment).retrieve(payment=payment).client_secret
+    except ProviderError as exc:
+        raise CheckoutError("We could not start the payment. Please try again in a moment.") from exc
 
 
 def order_pay(
@@ -298,17 +304,23 @@ def payment_sync(
     whatever order the news arrives in, the provider's current state decides.
     ``reference`` is the provider's id for a row that never saved one (the
     answer to our call was lost; the webhook found the row by the
-    PaymentIntent's metadata); a row that has a reference keeps it.
+    PaymentIntent's metadata); a row that has a reference keeps it. A provider
+    that cannot be reached raises :class:`CheckoutError` (nothing is recorded).
     """
-    with transaction.atomic():
-        payment, order = _lock_payment_and_order(payment)
-        if reference and not payment.provider_reference:
-            payment.provider_reference = reference
-            payment.save(update_fields=["provider_reference", "updated_at"])
-        answer = provider_for_payment(payment).retrieve(payment=payment)
-        if payment.attempt_started_at is not None:
-            _record_answer(payment, answer)
-        return _apply_provider_state(payment=payment, order=order, answer=answer, actor=actor, request=request)
+    try:
+        with transaction.atomic():
+            payment, order = _lock_payment_and_order(payment)
+            if reference and not payment.provider_reference:
+                payment.provider_reference = reference
+                payment.save(update_fields=["provider_reference", "updated_at"])
+            answer = provider_for_payment(payment).retrieve(payment=payment)
+            if payment.attempt_started_at is not None:
+                _record_answer(payment, answer)
+            return _apply_provider_state(payment=payment, order=order, answer=answer, actor=actor, request=request)
+    except ProviderError as exc:
+        raise CheckoutError(
+            "We could not reach the payment processor to check your payment. Please try again in a moment."
+        ) from exc
 
 
 def payment_reconcile(*, payment_id: UUID | str) -> bool:
