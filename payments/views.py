@@ -100,14 +100,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
     summary = cart_summary(cart)
     covered = covered_category_ids(_user(request))
-    needs_letter = any(category.pk not in covered for category in summary.letter_groups)
+    # A category one of the shopper's valid letters covers needs no questionnaire nor review: its items
+    # are charged at once, so the page promises neither.
+    groups = summary.letter_groups.items()
+    letter_groups = [(category, lines) for category, lines in groups if category.pk not in covered]
     return render(
         request,
         "payments/checkout.html",
         {
             "summary": summary,
-            "letter_groups": list(summary.letter_groups.items()),
-            "steps": checkout_steps(merchant_session=False, needs_letter=needs_letter, current="review"),
+            "letter_groups": letter_groups,
+            "covered_categories": [category for category, _lines in groups if category.pk in covered],
+            "steps": checkout_steps(merchant_session=False, needs_letter=bool(letter_groups), current="review"),
         },
     )
 

@@ -93,3 +93,17 @@ def test_a_changed_cart_starts_a_new_session(shopper_client: Client, shopper: Us
     newest = CheckoutSession.objects.order_by("-created_at").first()
     assert newest is not None
     assert newest.line_items.get().quantity == 3
+
+
+def test_a_letter_item_that_a_valid_letter_covers_promises_no_questionnaire_nor_review(
+    shopper_client: Client, shopper: User, catalog
+) -> None:
+    from letters.tests.factories import LetterFactory
+
+    LetterFactory(consultation__patient=shopper, categories=[catalog["lmn"].category])
+    fill_cart(shopper, (catalog["lmn"], 1))
+    body = shopper_client.get(URL).content.decode()
+    assert "Health questions" not in body
+    assert "health questionnaire" not in body
+    assert "charged only after approval" not in body
+    assert "Your Letter of Medical Necessity covers" in body
