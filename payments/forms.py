@@ -12,7 +12,7 @@ from marketplace.templatetags.marketplace_tags import usd
 
 from .models import OrderItem
 from .providers import CardDetails
-from .services import ContactDetails
+from .services import CONTACT_FIELDS, ContactDetails
 
 US_STATES: list[tuple[str, str]] = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"), ("CA", "California"),
@@ -89,16 +89,9 @@ class ContactForm(forms.Form):
 
     @classmethod
     def initial_from_session(cls, session: Any) -> dict[str, str]:
-        return {
-            "name": session.contact_name,
-            "email": session.contact_email or session.customer_email,
-            "phone": session.contact_phone,
-            "line1": session.shipping_line1,
-            "line2": session.shipping_line2,
-            "city": session.shipping_city,
-            "state": session.shipping_state,
-            "postal_code": session.shipping_postal_code,
-        }
+        initial = {detail: getattr(session, session_field) for detail, session_field, _order in CONTACT_FIELDS}
+        initial["email"] = initial["email"] or session.customer_email
+        return initial
 
 
 class SecretInput(forms.TextInput):

@@ -27,6 +27,7 @@ from __future__ import annotations
 from ..providers import CardDetails, PaymentDeclined, ProviderError
 from .checkout import (
     CHECKOUT_SESSION_TTL,
+    CONTACT_FIELDS,
     _copy_contact,
     _default_contact,
     _items_total,
@@ -101,6 +102,7 @@ from .refunds import (
 
 __all__ = [
     "CHECKOUT_SESSION_TTL",
+    "CONTACT_FIELDS",
     "HOLD_WARNING",
     "RECONCILE_AFTER",
     "CardDetails",

@@ -31,20 +31,27 @@ from .common import CheckoutError, ContactDetails, _audit
 CHECKOUT_SESSION_TTL = timedelta(hours=24)
 
 
+# Each contact and shipping detail as (ContactDetails field, CheckoutSession field, Order field).
+CONTACT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", "contact_name", "buyer_name"),
+    ("email", "contact_email", "buyer_email"),
+    ("phone", "contact_phone", "buyer_phone"),
+    ("line1", "shipping_line1", "shipping_line1"),
+    ("line2", "shipping_line2", "shipping_line2"),
+    ("city", "shipping_city", "shipping_city"),
+    ("state", "shipping_state", "shipping_state"),
+    ("postal_code", "shipping_postal_code", "shipping_postal_code"),
+)
+
+
 def _default_contact(user: User) -> dict[str, str]:
-    """Prefill the contact form from the shopper's account and last order."""
+    """Prefill the contact form from the shopper's account and last order (its email is the account's)."""
     last = Order.objects.filter(shopper=user).exclude(shipping_line1="").order_by("-created_at").first()
     contact = {"contact_name": user.get_full_name() if user.first_name else "", "contact_email": user.email}
     if last is not None:
-        contact.update(
-            contact_name=last.buyer_name or contact["contact_name"],
-            contact_phone=last.buyer_phone,
-            shipping_line1=last.shipping_line1,
-            shipping_line2=last.shipping_line2,
-            shipping_city=last.shipping_city,
-            shipping_state=last.shipping_state,
-            shipping_postal_code=last.shipping_postal_code,
-        )
+        for detail, session_field, order_field in CONTACT_FIELDS:
+            if detail != "email":
+                contact[session_field] = getattr(last, order_field) or contact.get(session_field, "")
     return contact
 
 
@@ -207,14 +214,8 @@ def _order_items_from_session(order: Order, session: CheckoutSession) -> list[Or
 
 
 def _copy_contact(order: Order, session: CheckoutSession) -> None:
-    order.buyer_name = session.contact_name
-    order.buyer_email = session.contact_email
-    order.buyer_phone = session.contact_phone
-    order.shipping_line1 = session.shipping_line1
-    order.shipping_line2 = session.shipping_line2
-    order.shipping_city = session.shipping_city
-    order.shipping_state = session.shipping_state
-    order.shipping_postal_code = session.shipping_postal_code
+    for _detail, session_field, order_field in CONTACT_FIELDS:
+        setattr(order, order_field, getattr(session, session_field))
     order.shipping_country = session.shipping_country
 
 
@@ -240,14 +241,8 @@ def checkout_session_set_details(
         raise CheckoutError("This checkout has ended. Start again from your cart.")
     if session.customer_id != actor.pk:
         raise CheckoutError("This checkout belongs to someone else.")
-    session.contact_name = details.name
-    session.contact_email = details.email
-    session.contact_phone = details.phone
-    session.shipping_line1 = details.line1
-    session.shipping_line2 = details.line2
-    session.shipping_city = details.city
-    session.shipping_state = details.state
-    session.shipping_postal_code = details.postal_code
+    for detail, session_field, _order_field in CONTACT_FIELDS:
+        setattr(session, session_field, getattr(details, detail))
     session.details_completed_at = timezone.now()
     session.save()
 
