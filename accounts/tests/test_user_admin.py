@@ -79,3 +79,48 @@ def test_adding_a_user_in_admin_is_audited(client: Client, ops: User) -> None:
     created = User.objects.get(email="new.clinician@example.test")
     event = AuditEvent.objects.get(action="user.created", object_id=str(created.pk))
     assert (event.actor, event.extra) == (ops, {"role": "clinician"})
+
+
+def test_reactivating_in_admin_is_audited(client: Client, clinician: User, ops: User) -> None:
+    """Letting a deactivated account sign in again is an access change too: it must leave a trace."""
+    User.objects.filter(pk=clinician.pk).update(is_active=False)
+    clinician.refresh_from_db()
+    client.force_login(ops)
+    data = _change_data(client, clinician, role=Role.CLINICIAN, is_active="on")
+
+    response = client.post(f"/admin/accounts/user/{clinician.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:800]
+    clinician.refresh_from_db()
+    assert clinician.is_active
+    event = AuditEvent.objects.get(action="user.access_changed", object_id=str(clinician.pk))
+    assert (event.actor, event.extra) == (ops, {"is_active_from": False, "is_active_to": True})
+
+
+def test_granting_a_permission_or_group_in_admin_is_audited(client: Client, clinician: User, ops: User) -> None:
+    """A permission or group opens admin pages as surely as a role does: granting one is audited."""
+    from django.contrib.auth.models import Group, Permission
+
+    reviewers = Group.objects.create(name="Letter reviewers")
+    view_letter = Permission.objects.get(codename="view_letter", content_type__app_label="letters")
+    client.force_login(ops)
+    data = _change_data(
+        client,
+        clinician,
+        role=Role.CLINICIAN,
+        is_active="on",
+        groups=[str(reviewers.pk)],
+        user_permissions=[str(view_letter.pk)],
+    )
+
+    response = client.post(f"/admin/accounts/user/{clinician.pk}/change/", data)
+
+    assert response.status_code == 302, response.content.decode()[:800]
+    event = AuditEvent.objects.get(action="user.access_changed", object_id=str(clinician.pk))
+    assert (event.actor, event.extra) == (
+        ops,
+        {"groups_added": "Letter reviewers", "permissions_added": "letters.view_letter"},
+    )
+    client.post(f"/admin/accounts/user/{clinician.pk}/change/", {**data, "groups": [], "user_permissions": []})
+    removed = AuditEvent.objects.filter(action="user.access_changed", object_id=str(clinician.pk)).latest("id")
+    assert removed.extra == {"groups_removed": "Letter reviewers", "permissions_removed": "letters.view_letter"}
