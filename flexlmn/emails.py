@@ -14,17 +14,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from .context_processors import site_context
+
 
 def email_message(
     template: str, *, to: list[str], context: dict[str, Any], reply_to: list[str] | None = None
 ) -> EmailMultiAlternatives:
     """The email ``template`` (e.g. ``"emails/payments/refund_issued"``) rendered for ``to``, ready to send."""
-    context = {
-        "SITE_NAME": settings.SITE_NAME,
-        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
-        **context,
-    }
+    context = {**site_context(), **context}
     subject = " ".join(render_to_string(f"{template}-subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject,

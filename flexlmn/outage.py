@@ -22,7 +22,6 @@ calls ``handler500``.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
@@ -30,6 +29,8 @@ from django.utils.cache import add_never_cache_headers
 from ninja import NinjaAPI
 
 from payments.api.errors import error_body
+
+from .context_processors import site_context
 
 # The driver's "cannot reach / lost the server" errors; Django wraps psycopg's in these. They also cover a
 # deadlock or a statement timeout, for which "try again shortly" is the right answer too.
@@ -54,11 +55,7 @@ def outage_response(request: HttpRequest) -> HttpResponse:
         response = JsonResponse(error_body("service_unavailable", message), status=503)
     else:
         # No request in the render, hence no context processors: request.user would query the database.
-        context = {
-            "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
-            "SUPPORT_PHONE": settings.SUPPORT_PHONE,
-        }
-        response = HttpResponse(loader.get_template("errors/503.html").render(context), status=503)
+        response = HttpResponse(loader.get_template("errors/503.html").render(site_context()), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     # A cache or CDN must not keep serving the outage page after the database is back.
     add_never_cache_headers(response)

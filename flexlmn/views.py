@@ -3,13 +3,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .context_processors import site_context
 from .outage import RETRY_AFTER_SECONDS, is_database_outage, outage_response
 
 
@@ -69,5 +69,4 @@ def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors that touch the database: the database may be why we are here.
     from django.template import loader
 
-    context = {"SUPPORT_EMAIL": settings.SUPPORT_EMAIL, "SUPPORT_PHONE": settings.SUPPORT_PHONE}
-    return HttpResponse(loader.get_template("errors/500.html").render(context), status=500)
+    return HttpResponse(loader.get_template("errors/500.html").render(site_context()), status=500)
