@@ -122,10 +122,7 @@ def parse_price_cents(raw: str) -> int:
         raise ValueError(f"Price is above the ${MAX_PRICE_CENTS // 100:,} maximum.")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("Price has more than two decimal places.")
-    cents = int(amount * 100)
-    if cents > MAX_PRICE_CENTS:
-        raise ValueError(f"Price is above the ${MAX_PRICE_CENTS // 100:,} maximum.")
-    return cents
+    return int(amount * 100)
 
 
 def parse_eligibility(raw: str) -> str:
