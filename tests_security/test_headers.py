@@ -23,11 +23,12 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.models import User
+from consultations.tests.support import CONTACT
 from payments import services as payment_services
 
 from .conftest import client_as
 from .test_authz_matrix import ROUTES
-from .world import CONTACT, PERSONAS, World
+from .world import PERSONAS, World
 
 pytestmark = pytest.mark.django_db
 

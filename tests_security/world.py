@@ -26,12 +26,7 @@ from consultations.tests.factories import (
     LicenseFactory,
     QuestionnaireFactory,
 )
-from consultations.tests.support import (  # shared with the consultation tests; CONTACT is used by test_headers
-    APPROVED_CARD,
-    CONTACT,  # noqa: F401
-    complete_intake,
-    start_checkout,
-)
+from consultations.tests.support import APPROVED_CARD, complete_intake, start_checkout  # shared with those tests
 from letters import corrections as letter_corrections
 from letters import services as letters
 from letters.models import Letter, LetterCorrectionRequest, LetterRequest
