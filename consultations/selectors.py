@@ -285,6 +285,15 @@ def earlier_consultations(consultation: Consultation) -> QuerySet[Consultation]:
     )
 
 
+def is_last_message(consultation: Consultation, author: User, body: str) -> bool:
+    """Whether ``body`` (as the services store it, stripped) is the thread's last message, by ``author``.
+
+    Tells a resubmitted question or answer (a double click, a second tab) from a different one.
+    """
+    last = consultation.messages.order_by("-created_at", "-id").first()
+    return last is not None and last.author_id == author.pk and last.body == body.strip()
+
+
 def patient_letters(consultation: Consultation) -> QuerySet[Any]:
     from letters.models import Letter
 

@@ -137,3 +137,16 @@ def test_a_second_click_on_send_my_answer_says_the_answer_is_with_the_clinician(
     assert not [text for level, text in notes if level == "error"], notes
     assert any("Your answer is with your clinician" in text for _level, text in notes), notes
     assert Message.objects.filter(consultation=claimed, author=shopper).count() == 1
+
+
+def test_a_different_question_while_one_waits_is_refused_not_reported_as_sent(
+    clinician_client: Client, claimed: Consultation
+) -> None:
+    """A second tab's other question is not sent (the case waits for an answer): the clinician must be told."""
+    url = f"/clinician/cases/{claimed.pk}/ask/"
+    clinician_client.post(url, {"body": QUESTION}, follow=True)  # the queue page shows (and uses up) its message
+    second = clinician_client.post(url, {"body": "And how many hours do you sleep on a usual night?"})
+    notes = _messages(second)
+    assert not any("question was sent" in text for _level, text in notes), notes
+    assert ("error", "This case is waiting for the patient's answer to a question.") in notes
+    assert list(Message.objects.filter(consultation=claimed).values_list("body", flat=True)) == [QUESTION]

@@ -28,6 +28,7 @@ from ..selectors import (
     consultation_products,
     earlier_consultations,
     icd10_options,
+    is_last_message,
     patient_letters,
 )
 from ..selectors import (
@@ -143,16 +144,17 @@ def _case_context(
     }
 
 
-def _repeats_done_request(case: Consultation, clinician: User, status: str) -> bool:
+def _repeats_done_request(case: Consultation, clinician: User, status: str, question: str = "") -> bool:
     """Whether a refused request repeats what this clinician already did (a double click, a resubmit, a second tab).
 
-    Re-read after the refusal: the service locked the row, so this sees the first request's outcome.
+    Re-read after the refusal: the service locked the row, so this sees the first request's outcome. A
+    question repeats only when it is the one already sent: a different one was not sent, and must say so.
     """
     case.refresh_from_db(fields=["status", "decided_by", "claimed_by"])
     if case.status != status:
         return False
     if status == ConsultationStatus.NEEDS_INFO:
-        return case.claimed_by_id == clinician.pk
+        return case.claimed_by_id == clinician.pk and is_last_message(case, clinician, question)
     return case.decided_by_id == clinician.pk
 
 
@@ -194,7 +196,9 @@ def case_ask(request: HttpRequest, case_id: Any) -> HttpResponse:
             consultation=case, clinician=_clinician(request), body=form.cleaned_data["body"], request=request
         )
     except ConsultationError as exc:
-        if not _repeats_done_request(case, _clinician(request), ConsultationStatus.NEEDS_INFO):
+        if not _repeats_done_request(
+            case, _clinician(request), ConsultationStatus.NEEDS_INFO, question=form.cleaned_data["body"]
+        ):
             messages.error(request, str(exc))
             return redirect("consultations:case", case_id=case.pk)
     messages.success(request, "Your question was sent. The case returns to your queue when the patient answers.")

@@ -20,7 +20,7 @@ from ..forms import ConsentForm, PatientDetailsForm, PatientReplyForm, Questions
 from ..intake import CONSENT, DETAILS, IntakeStep, intake_steps, progress_percent
 from ..models import Consultation, ConsultationKind, ConsultationStatus
 from ..questions import is_disqualifying
-from ..selectors import answered_questionnaires, case_categories, consultation_products
+from ..selectors import answered_questionnaires, case_categories, consultation_products, is_last_message
 from ..services import (
     ConsultationError,
     consultation_answer,
@@ -211,12 +211,6 @@ def consultation_step(request: HttpRequest, consultation_id: Any, step: int) -> 
 ANSWER_RECEIVED_MESSAGE = "Thank you. Your answer is with your clinician, who will continue the review."
 
 
-def _repeats_last_answer(consultation: Consultation, patient: User, body: str) -> bool:
-    """Whether ``body`` is the answer the patient already sent, the thread's last message."""
-    last = consultation.messages.order_by("-created_at", "-id").first()
-    return last is not None and last.author_id == patient.pk and last.body == body.strip()
-
-
 # What is posted here is health data: error reports never show it (docs/SECURITY.md).
 @sensitive_variables()
 @sensitive_post_parameters()
@@ -236,7 +230,7 @@ def consultation_reply(request: HttpRequest, consultation_id: Any) -> HttpRespon
             consultation=consultation, patient=cast(User, request.user), body=form.cleaned_data["body"], request=request
         )
     except ConsultationError as exc:
-        if _repeats_last_answer(consultation, cast(User, request.user), form.cleaned_data["body"]):
+        if is_last_message(consultation, cast(User, request.user), form.cleaned_data["body"]):
             # A second click or a resubmit of the answer that went through: nothing more to do.
             messages.success(request, ANSWER_RECEIVED_MESSAGE)
         else:
