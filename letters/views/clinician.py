@@ -25,12 +25,24 @@ from ..models import LetterCorrectionRequest
 from ._common import user_of
 
 
-def _get_correction_for_clinician(request: HttpRequest, correction_id: UUID) -> LetterCorrectionRequest:
-    """A pending correction this clinician may decide (their licensed states); anything else answers 404."""
+def _get_correction_for_clinician(request: HttpRequest, correction_id: UUID) -> LetterCorrectionRequest | None:
+    """A pending correction this clinician may decide (their licensed states).
+
+    None when a decision posted here was already made (a second click, or a colleague first): the caller
+    says so. Anything else answers 404.
+    """
     correction = selectors.corrections_for_clinician(user_of(request)).filter(pk=correction_id).first()
-    if correction is None:
-        raise Http404("No such correction.")
-    return correction
+    if correction is not None:
+        return correction
+    if request.method == "POST" and selectors.correction_decided_by(user_of(request), correction_id):
+        # A second click on Approve or Decline after the first one went through.
+        messages.info(request, "You already decided this correction.")
+        return None
+    if request.method == "POST" and selectors.correction_decided_by_colleague(user_of(request), correction_id):
+        # Two clinicians on the same correction: the other one's decision went through first.
+        messages.info(request, "Another clinician already decided this correction.")
+        return None
+    raise Http404("No such correction.")
 
 
 @role_required(Role.CLINICIAN)
@@ -48,15 +60,9 @@ def corrections(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse:
-    if request.method == "POST" and selectors.correction_decided_by(user_of(request), correction_id):
-        # A second click on Approve or Decline after the first one went through.
-        messages.info(request, "You already decided this correction.")
-        return redirect("letters:corrections")
-    if request.method == "POST" and selectors.correction_decided_by_colleague(user_of(request), correction_id):
-        # Two clinicians on the same correction: the other one's decision went through first.
-        messages.info(request, "Another clinician already decided this correction.")
-        return redirect("letters:corrections")
     correction = _get_correction_for_clinician(request, correction_id)
+    if correction is None:
+        return redirect("letters:corrections")
     reject_form = CorrectionRejectForm()
     status = 200
     if request.method == "POST":
