@@ -233,3 +233,18 @@ def test_deciding_a_correction_a_colleague_just_decided_says_so_instead_of_404(
     assert response.status_code == 200
     assert "Another clinician already decided this correction." in response.content.decode()
     assert Letter.objects.filter(consultation=correction.letter.consultation).count() == 2
+
+
+def test_on_the_letters_last_valid_day_the_clinician_is_offered_decline_not_approve(
+    licensed_client: Client, correction: LetterCorrectionRequest, letter: Letter
+) -> None:
+    """A corrected version keeps the expiry date, so on the last valid day approval is refused: not offered either."""
+    from django.utils import timezone
+
+    Letter.objects.filter(pk=letter.pk).update(valid_until=timezone.localdate())
+    page = licensed_client.get(detail(correction))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Approve and issue" not in html
+    assert "expires today" in html
+    assert "Decline the correction" in html

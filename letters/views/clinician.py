@@ -10,6 +10,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
@@ -93,6 +94,12 @@ def correction_detail(request: HttpRequest, correction_id: UUID) -> HttpResponse
     return render(
         request,
         "letters/clinician/correction_detail.html",
-        {"correction": correction, "letter": correction.letter, "reject_form": reject_form},
+        {
+            "correction": correction,
+            "letter": correction.letter,
+            "reject_form": reject_form,
+            # A corrected version keeps the expiry date: on the letter's last valid day it could not be approved.
+            "can_approve": correction.letter.valid_until > timezone.localdate(),
+        },
         status=status,
     )
