@@ -210,6 +210,13 @@ def letters_being_renewed(*, shopper: User, letter: Letter | None = None) -> set
     return set(renewals.exclude(consultation__status__in=RENEWAL_ENDED_STATUSES).values_list("renews_id", flat=True))
 
 
+def has_unfinished_renewal(*, shopper: User, letter: Letter) -> bool:
+    """Whether the shopper started renewing ``letter`` and has not sent it for review yet (the link continues it)."""
+    return LetterRequest.objects.filter(
+        shopper=shopper, renews=letter, consultation__status=ConsultationStatus.DRAFT
+    ).exists()
+
+
 def open_letter_requests(user: User) -> list[LetterRequest]:
     """The shopper's standalone requests and renewals not yet decided (intake, payment or review)."""
     return list(

@@ -234,3 +234,18 @@ def test_the_renewal_link_after_a_declined_card_continues_the_same_renewal(
     response = client.post(reverse("letters:renew", args=[letter.pk]))
     assert response["Location"] == reverse("consultations:detail", args=[renewal.consultation_id])
     assert LetterRequest.objects.filter(renews=letter).count() == 1
+
+
+def test_the_renewal_link_offers_to_continue_an_unfinished_renewal(
+    client: Client, issue_letter: Callable[[User], Letter], shopper: User
+) -> None:
+    """A renewal started but not yet sent for review (the intake left half done) is continued from the link."""
+    letter = issue_letter(shopper)
+    renewal = services.letter_renewal_start(letter=letter, shopper=shopper)
+    client.force_login(shopper)
+    url = reverse("letters:renew", args=[letter.pk])
+    page = client.get(url).content.decode()
+    assert "already being renewed" not in page
+    assert "Continue your renewal" in page
+    assert client.post(url)["Location"] == reverse("consultations:detail", args=[renewal.consultation_id])
+    assert LetterRequest.objects.filter(renews=letter).count() == 1

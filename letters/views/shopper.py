@@ -157,7 +157,9 @@ def renew(request: HttpRequest, letter_id: UUID) -> HttpResponse:
         return redirect(intake_url(letter_request.consultation_id))
     categories = list(letter.covered_categories.all())
     fee_cents = selectors.renewal_fee(categories)[1] if categories else 0
-    renewing = bool(selectors.letters_being_renewed(shopper=user_of(request), letter=letter))
+    # An unfinished renewal (intake half done, or a declined card) is continued by the same button.
+    unfinished = selectors.has_unfinished_renewal(shopper=user_of(request), letter=letter)
+    renewing = not unfinished and bool(selectors.letters_being_renewed(shopper=user_of(request), letter=letter))
     return render(
         request,
         "letters/renew.html",
@@ -167,6 +169,7 @@ def renew(request: HttpRequest, letter_id: UUID) -> HttpResponse:
             "categories": categories,
             "fee_cents": fee_cents,
             "renewing": renewing,
+            "unfinished": unfinished,
             "renewable": letter.status == LetterStatus.ISSUED and bool(categories) and not renewing,
         },
     )
