@@ -4,6 +4,7 @@ clinician, unlicensed_clinician, ops. Clinician and ops come with TOTP set up;
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.cache import cache
+from django.utils import timezone
+from freezegun import freeze_time
 
 from accounts.models import Role, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -34,6 +37,17 @@ def _private_media_root(settings: Any, tmp_path: Path) -> None:
 def _empty_cache() -> None:
     # allauth's rate limits live in the cache: every test starts with none used.
     cache.clear()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[None]:
+    """Stop the clock at now for the test: its requests all fall in one rate-limit window.
+
+    The limits count in fixed windows (flexlmn.ratelimit), so a test that counts up to a limit
+    across the top of a minute or hour would see its count start again and fail now and then.
+    """
+    with freeze_time(timezone.now()):
+        yield
 
 
 @pytest.fixture

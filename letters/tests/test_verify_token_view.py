@@ -128,6 +128,7 @@ def test_views_are_audited_without_an_actor(client: Client, shopper: User) -> No
     assert event.actor is None
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_verification_is_rate_limited_per_ip_with_a_clear_429_page(
     client: Client, shopper: User, settings: Any
 ) -> None:

@@ -107,6 +107,7 @@ def test_a_huge_request_is_refused_before_the_file_is_read(client: Client, setti
     assert "larger than" in response.content.decode()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_uploads_count_against_the_rate_limit(client: Client, settings: Any) -> None:
     settings.LETTERS_VERIFY_RATE_LIMIT = 2
     upload(client, b"%PDF-1.7 one")

@@ -87,6 +87,7 @@ def test_the_honeypot_quietly_drops_bots(client: Client) -> None:
     assert mail.outbox == []
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_applications_are_rate_limited_per_address(client: Client) -> None:
     for n in range(5):
         assert client.post(SELL, {**APPLICATION, "name": f"Brand {n}"}).status_code == 302
@@ -96,6 +97,7 @@ def test_applications_are_rate_limited_per_address(client: Client) -> None:
     assert Merchant.objects.count() == 5
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_a_rate_limited_application_says_when_to_retry(client: Client) -> None:
     for n in range(5):
         client.post(SELL, {**APPLICATION, "name": f"Brand {n}"})

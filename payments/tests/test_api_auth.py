@@ -106,6 +106,7 @@ def test_only_a_hash_of_the_secret_is_stored() -> None:
     assert key.masked == f"flx_live_sk_…{secret[-4:]}"
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_requests_over_the_rate_limit_answer_429_with_retry_after(client: Client, settings: Any) -> None:
     settings.MERCHANT_API_RATE_LIMIT = 3
     settings.MERCHANT_API_RATE_WINDOW = 60
