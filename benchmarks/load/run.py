@@ -268,15 +268,16 @@ def main() -> int:
         [sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    gunicorn = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
-        [str(VENV_BIN / "gunicorn"), "flexlmn.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", "2", "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
-    )  # fmt: skip
     from django.utils import timezone
 
     started = timezone.now()
+    gunicorn: subprocess.Popen[bytes] | None = None
     try:
+        gunicorn = subprocess.Popen(  # noqa: S603 - our venv's gunicorn
+            [str(VENV_BIN / "gunicorn"), "flexlmn.wsgi:application", "--bind", f"127.0.0.1:{args.port}",
+             "--workers", "2", "--threads", str(args.threads), "--timeout", "30", "--log-level", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
         wait_healthy(host + "/healthz/", time.monotonic() + 60)
         users = args.shoppers + args.clinicians
         subprocess.run(  # noqa: S603 - our venv's locust
@@ -286,7 +287,9 @@ def main() -> int:
             cwd=ROOT, env=env, timeout=args.seconds + 90, check=False,
         )  # fmt: skip
     finally:
-        stop(gunicorn)
+        # Whatever failed (gunicorn not starting, locust, a SIGTERM), the worker started above is stopped too.
+        if gunicorn is not None:
+            stop(gunicorn)
         drain_letters(started, time.monotonic() + 30)
         stop(worker)
 
